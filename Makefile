@@ -1,0 +1,115 @@
+# m365-direct - plain Makefile, flags from pkg-config.
+# make            build ext_m365_acl and m365-direct into build/
+# make check      install missing packages, build, run every test (prove)
+# make SAN=1 check   the same under ASan+UBSan
+# make bench      benchmarks (not part of check)
+# make demo       a private Squid on loopback using the helper
+# make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/lib/squid
+SYSCONFDIR ?= /etc
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+VERSION = 0.1.0
+
+WARN = -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wvla -Wconversion
+ifdef WERROR
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+ifdef SAN
+OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SANLD = -fsanitize=address,undefined
+B = build/san
+else
+B = build/rel
+endif
+
+PKGS = libcjson libpcre2-8
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DM365_VERSION='"$(VERSION)"' -Imatcher $(WARN) $(OPT) \
+	$(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANLD) $(LDFLAGS)
+
+MATCHER_SRC = matcher/log.c matcher/parse.c matcher/prefix.c matcher/host.c \
+	matcher/names.c matcher/endpoints.c matcher/config.c matcher/matcher.c \
+	matcher/source.c
+MATCHER_OBJ = $(MATCHER_SRC:%.c=$(B)/%.o) $(B)/matcher/snapshot.o
+HELPER_SRC = helper/proto.c helper/ext_m365_acl.c
+CLI_SRC = cli/check.c cli/m365-direct.c
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+all: $(B)/ext_m365_acl $(B)/m365-direct build/ext_m365_acl build/m365-direct
+
+# Convenience links so scripts find the programs of the last build flavour.
+build/ext_m365_acl build/m365-direct: build/%: $(B)/%
+	ln -sf $(notdir $(B))/$* $@
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The bundled snapshot is compiled in (see matcher/snapshot.S).
+$(B)/matcher/snapshot.o: matcher/snapshot.S data/worldwide-c2025.json
+	@mkdir -p $(dir $@)
+	$(CC) -c -Wa,-I. -o $@ matcher/snapshot.S
+
+$(B)/libm365matcher.a: $(MATCHER_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/ext_m365_acl: $(HELPER_SRC:%.c=$(B)/%.o) $(B)/libm365matcher.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365matcher.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libm365matcher.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Ihelper -o $@ $< \
+		$(if $(filter test_proto,$*),$(B)/helper/proto.o) \
+		$(B)/libm365matcher.a $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
+$(B)/tests/test_proto: $(B)/helper/proto.o
+
+deps:
+	@sh tests/install-deps.sh
+
+# The whole suite: unit tests (cmocka, TAP), protocol, verdict and Squid
+# integration tests, all run by prove.
+check: deps
+	$(MAKE) all $(UNIT_BIN)
+	M365_BUILD=$(B) sh tests/run
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) -C bench B=../$(B)
+	M365_BUILD=$(B) sh bench/run
+
+demo: deps
+	$(MAKE) all
+	sh tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/m365-direct
+	install -m 755 $(B)/m365-direct $(DESTDIR)$(BINDIR)/m365-direct
+	install -m 755 $(B)/ext_m365_acl $(DESTDIR)$(LIBEXECDIR)/ext_m365_acl
+	test -e $(DESTDIR)$(SYSCONFDIR)/m365-direct/m365-direct.conf || \
+		install -m 644 configs/m365-direct.conf \
+		$(DESTDIR)$(SYSCONFDIR)/m365-direct/m365-direct.conf
+
+clean:
+	rm -rf build
+
+.PHONY: all deps check bench demo install clean
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,331 @@
+/* ext_m365_acl - Squid external ACL helper: is this host or IP a Microsoft
+ * 365 endpoint that should go direct?  Reads request lines on stdin, answers
+ * each exactly once on stdout (never BH), exits 0 at EOF.  Links the matcher
+ * only: no network code. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "matcher.h"
+#include "parse.h"
+#include "proto.h"
+#include "source.h"
+
+#define IN_CAP (256 * 1024)
+#define OUT_CAP (256 * 1024)
+
+struct helper {
+	const char *data_opt;
+	struct m365_config cfg;
+	struct proto_fields fields;
+	bool concurrency;
+	unsigned reload_interval;
+	struct m365_rules *rules;
+	struct source src;
+	struct timespec last_check;
+	char out[OUT_CAP];
+	size_t out_len;
+};
+
+static volatile sig_atomic_t got_hup;
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	got_hup = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: ext_m365_acl [-c CONF] [--data FILE] [--state-dir DIR] [--concurrency]\n"
+"                    [--fields LIST] [--reload-interval SECONDS]\n"
+"\n"
+"Squid external ACL helper: answers OK m365=direct for Microsoft 365\n"
+"endpoints that should go direct, ERR m365=proxy for everything else.\n"
+"\n"
+"  -c CONF              configuration file (default " M365_DEFAULT_CONFIG ")\n"
+"  --data FILE          endpoint JSON to use instead of the cache\n"
+"  --state-dir DIR      where the cache lives (default " M365_DEFAULT_STATE_DIR ")\n"
+"  --concurrency        request lines start with a channel ID (Squid's\n"
+"                       external_acl_type ... concurrency=N, N > 0)\n"
+"  --fields LIST        what the request fields are, comma-separated roles:\n"
+"                       host, port, sni (wins over host unless \"-\"), skip;\n"
+"                       default host,port; fields beyond the list are ignored\n"
+"  --reload-interval S  check the data file for changes at most every S\n"
+"                       seconds (default 60; 0 = on every request batch)\n"
+"  -h, --help           this text\n"
+"  -V, --version        print the version\n"
+"\n"
+"Data: --data FILE, else DIR/" SOURCE_CACHE_FILE ", else the bundled snapshot.\n"
+"SIGHUP reloads; a file that fails to load is logged and the old rules stay.\n");
+}
+
+static void
+parse_args(struct helper *h, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "concurrency", no_argument, NULL, 'C' },
+		{ "fields", required_argument, NULL, 'f' },
+		{ "reload-interval", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *conf = NULL, *state_dir = NULL, *why;
+	struct config_errors errs = { 0 };
+	uint64_t n;
+	int ch;
+
+	h->reload_interval = 60;
+	proto_parse_fields("host,port", &h->fields, &why);
+	while ((ch = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'd':
+			h->data_opt = optarg;
+			break;
+		case 's':
+			state_dir = optarg;
+			break;
+		case 'C':
+			h->concurrency = true;
+			break;
+		case 'f':
+			if (proto_parse_fields(optarg, &h->fields, &why) != 0) {
+				log_warnx("--fields %s: %s", optarg, why);
+				exit(2);
+			}
+			break;
+		case 'r':
+			if (parse_uint(optarg, strlen(optarg), 86400, &n) != 0) {
+				log_warnx("--reload-interval: 0..86400 seconds");
+				exit(2);
+			}
+			h->reload_interval = (unsigned)n;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("ext_m365_acl %s\n", M365_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+	if (config_init(&h->cfg) != 0 ||
+	    config_load(&h->cfg, conf != NULL ? conf : M365_DEFAULT_CONFIG,
+	    conf != NULL, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("%s", errs.msg[i]);
+		exit(2);
+	}
+	if (state_dir != NULL) {
+		free(h->cfg.state_dir);
+		if ((h->cfg.state_dir = strdup(state_dir)) == NULL)
+			exit(1);
+	}
+}
+
+/* Builds new rules from the current source and swaps them in; on failure
+ * the old rules keep serving. */
+static void
+reload(struct helper *h)
+{
+	char err[512];
+	struct source src;
+	struct m365_rules *r = source_compile(h->data_opt, h->cfg.state_dir,
+	    &h->cfg.policy, false, &src, err, sizeof(err));
+
+	h->src = src;   /* remember the attempt: retry only when it changes */
+	if (r == NULL) {
+		log_warnx("reload failed, keeping the current rules: %s", err);
+		return;
+	}
+	matcher_free(h->rules);
+	h->rules = r;
+	log_warnx("loaded %s%s%s", source_kind_name(src.kind),
+	    src.path[0] != '\0' ? " " : "", src.path);
+}
+
+static void
+maybe_reload(struct helper *h)
+{
+	struct timespec now;
+
+	if (got_hup) {
+		got_hup = 0;
+		reload(h);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - h->last_check.tv_sec < (time_t)h->reload_interval)
+		return;
+	h->last_check = now;
+	if (source_changed(h->data_opt, h->cfg.state_dir, &h->src))
+		reload(h);
+}
+
+static void
+flush_out(struct helper *h)
+{
+	size_t done = 0;
+
+	while (done < h->out_len) {
+		ssize_t w = write(STDOUT_FILENO, h->out + done, h->out_len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_warn("write to Squid");
+			exit(1);
+		}
+		done += (size_t)w;
+	}
+	h->out_len = 0;
+}
+
+static void
+answer_error(struct helper *h, const char *id, size_t id_len, const char *why)
+{
+	if (h->out_len + PROTO_MAX_ANSWER > OUT_CAP)
+		flush_out(h);
+	h->out_len += proto_format_error(h->out + h->out_len, id, id_len, why);
+	log_warnx("bad request: %s", why);
+}
+
+static void
+handle_line(struct helper *h, const char *line, size_t len)
+{
+	struct proto_request req;
+	struct m365_verdict v;
+	const char *why;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (proto_parse_line(&h->fields, h->concurrency, line, len, &req,
+	    &why) != 0) {
+		answer_error(h, req.id, req.id_len, why);
+		return;
+	}
+	matcher_lookup(h->rules, req.host, req.host_len,
+	    req.port, &v);
+	if (h->out_len + PROTO_MAX_ANSWER > OUT_CAP)
+		flush_out(h);
+	h->out_len += proto_format_verdict(h->out + h->out_len, req.id,
+	    req.id_len, &v);
+}
+
+/* Answers a line that was too long to keep, on its channel if the start
+ * of the line carried one. */
+static void
+answer_too_long(struct helper *h, const char *id, size_t id_len)
+{
+	answer_error(h, id, id_len, "request line too long");
+}
+
+static int
+serve(struct helper *h)
+{
+	static char in[IN_CAP];
+	size_t len = 0;
+	bool draining = false;
+	char id[PROTO_MAX_ID];
+	size_t id_len = 0;
+
+	for (;;) {
+		ssize_t r = read(STDIN_FILENO, in + len, IN_CAP - len);
+		size_t start = 0;
+		char *lf;
+
+		if (r < 0 && errno == EINTR) {
+			maybe_reload(h);
+			continue;
+		}
+		if (r < 0) {
+			log_warn("read from Squid");
+			return 1;
+		}
+		maybe_reload(h);
+		if (r == 0) {
+			/* EOF: a last line without LF still gets its answer */
+			if (draining)
+				answer_too_long(h, id, id_len);
+			else if (len > 0)
+				handle_line(h, in, len);
+			flush_out(h);
+			return 0;
+		}
+		len += (size_t)r;
+		while ((lf = memchr(in + start, '\n', len - start)) != NULL) {
+			size_t n = (size_t)(lf - (in + start));
+
+			if (draining) {
+				answer_too_long(h, id, id_len);
+				draining = false;
+			} else if (n > PROTO_MAX_LINE) {
+				id_len = h->concurrency ?
+				    proto_line_id(in + start, n) : 0;
+				memcpy(id, in + start, id_len);
+				answer_too_long(h, id, id_len);
+			} else {
+				handle_line(h, in + start, n);
+			}
+			start += n + 1;
+		}
+		len -= start;
+		memmove(in, in + start, len);
+		if (!draining && len > PROTO_MAX_LINE) {
+			/* keep only the channel ID; drop the rest until LF */
+			id_len = h->concurrency ? proto_line_id(in, len) : 0;
+			memcpy(id, in, id_len);
+			draining = true;
+		}
+		if (draining)
+			len = 0;
+		flush_out(h);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct helper h;
+	struct sigaction sa;
+	char err[512];
+
+	log_init("ext_m365_acl");
+	parse_args(&h, argc, argv);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;         /* no SA_RESTART: read() returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	h.rules = source_compile(h.data_opt, h.cfg.state_dir, &h.cfg.policy,
+	    true, &h.src, err, sizeof(err));
+	if (h.rules == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &h.last_check);
+	return serve(&h);
+}

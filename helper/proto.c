@@ -1,0 +1,294 @@
+/* proto.c - see proto.h. */
+#include "proto.h"
+
+#include <string.h>
+
+#include "parse.h"
+
+int
+proto_parse_fields(const char *spec, struct proto_fields *f, const char **why)
+{
+	static const char *const names[] = { "host", "port", "sni", "skip" };
+	bool host = false;
+
+	f->n = 0;
+	while (*spec != '\0') {
+		size_t len = strcspn(spec, ",");
+		int role = -1;
+
+		for (int i = 0; i < 4; i++)
+			if (strlen(names[i]) == len && memcmp(spec, names[i], len) == 0)
+				role = i;
+		if (role < 0) {
+			*why = "unknown field role (expected host, port, sni, skip)";
+			return -1;
+		}
+		if (f->n == PROTO_MAX_FIELDS) {
+			*why = "too many fields";
+			return -1;
+		}
+		host |= role == PROTO_HOST || role == PROTO_SNI;
+		f->role[f->n++] = (enum proto_role)role;
+		spec += len;
+		spec += *spec == ',';
+	}
+	if (!host) {
+		*why = "the fields name neither host nor sni";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes %XX escapes of s[0..len) into out (PROTO_MAX_VALUE bytes). */
+static int
+decode(const char *s, size_t len, char *out, size_t *olen, const char **why)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			int hi = -1, lo = -1;
+
+			if (i + 2 < len) {
+				hi = hexval(s[i + 1]);
+				lo = hexval(s[i + 2]);
+			}
+			if (hi < 0 || lo < 0) {
+				*why = "invalid %-escape";
+				return -1;
+			}
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (n == PROTO_MAX_VALUE - 1) {
+			*why = "field too long";
+			return -1;
+		}
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	*olen = n;
+	return 0;
+}
+
+static bool
+is_id(const char *s, size_t len)
+{
+	if (len == 0 || len > PROTO_MAX_ID)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+size_t
+proto_line_id(const char *line, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && n <= PROTO_MAX_ID && line[n] != ' ')
+		n++;
+	return is_id(line, n) ? n : 0;
+}
+
+/* The next space-separated token of line[*pos..len). */
+static bool
+next_token(const char *line, size_t len, size_t *pos, const char **tok,
+    size_t *tlen)
+{
+	size_t p = *pos;
+
+	while (p < len && line[p] == ' ')
+		p++;
+	if (p == len)
+		return false;
+	*tok = line + p;
+	while (p < len && line[p] != ' ')
+		p++;
+	*tlen = (size_t)(line + p - *tok);
+	*pos = p;
+	return true;
+}
+
+static int
+parse_port(const char *v, size_t len, int *port, const char **why)
+{
+	uint64_t n;
+
+	if (len == 1 && v[0] == '-')
+		return 0;
+	if (parse_uint(v, len, 65535, &n) != 0) {
+		*why = "invalid port";
+		return -1;
+	}
+	*port = n == 0 ? -1 : (int)n;   /* 0: Squid did not know */
+	return 0;
+}
+
+int
+proto_parse_line(const struct proto_fields *f, bool concurrency,
+    const char *line, size_t len, struct proto_request *req,
+    const char **why)
+{
+	char sni[PROTO_MAX_VALUE];
+	size_t pos = 0, sni_len = 0, tlen, vlen;
+	const char *tok;
+	bool have_host = false;
+
+	req->id = NULL;
+	req->id_len = 0;
+	req->host_len = 0;
+	req->port = -1;
+	if (concurrency) {
+		if (!next_token(line, len, &pos, &tok, &tlen) || !is_id(tok, tlen)) {
+			*why = "invalid channel ID";
+			return -1;
+		}
+		req->id = tok;
+		req->id_len = tlen;
+	}
+	/* tokens beyond the list (Squid's implicit %DATA "-") are ignored */
+	for (size_t i = 0; i < f->n && next_token(line, len, &pos, &tok, &tlen);
+	    i++) {
+		char val[PROTO_MAX_VALUE];
+
+		if (f->role[i] == PROTO_SKIP)
+			continue;
+		if (decode(tok, tlen, val, &vlen, why) != 0)
+			return -1;
+		if (f->role[i] == PROTO_PORT) {
+			if (parse_port(val, vlen, &req->port, why) != 0)
+				return -1;
+		} else if (vlen == 1 && val[0] == '-') {
+			continue;       /* absent */
+		} else if (f->role[i] == PROTO_SNI) {
+			memcpy(sni, val, vlen + 1);
+			sni_len = vlen;
+		} else {
+			memcpy(req->host, val, vlen + 1);
+			req->host_len = vlen;
+			have_host = true;
+		}
+	}
+	if (sni_len > 0) {
+		memcpy(req->host, sni, sni_len + 1);
+		req->host_len = sni_len;
+		have_host = true;
+	}
+	if (!have_host) {
+		*why = "missing host";
+		return -1;
+	}
+	return 0;
+}
+
+/* --- answers ----------------------------------------------------------- */
+
+static char *
+put(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *
+put_id(char *p, const char *id, size_t id_len)
+{
+	if (id_len == 0)
+		return p;
+	memcpy(p, id, id_len);
+	p[id_len] = ' ';
+	return p + id_len + 1;
+}
+
+static char *
+put_int(char *p, int v)
+{
+	char tmp[16];
+	size_t n = 0;
+	unsigned u = (unsigned)v;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* The ids of the sets that count, once each, as m365_sets=1,2. */
+static char *
+put_sets(char *p, const struct m365_verdict *v)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < v->n_matches; i++) {
+		const struct m365_match *m = &v->matches[i];
+		bool dup = false;
+
+		if (m->kind != M365_FROM_SET || m->excluded != M365_APPLIES)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			dup |= v->matches[k].kind == M365_FROM_SET &&
+			    v->matches[k].excluded == M365_APPLIES &&
+			    v->matches[k].set_id == m->set_id;
+		if (dup)
+			continue;
+		p = put(p, any ? "," : " m365_sets=");
+		p = put_int(p, m->set_id);
+		any = true;
+	}
+	return p;
+}
+
+size_t
+proto_format_verdict(char *out, const char *id, size_t id_len,
+    const struct m365_verdict *v)
+{
+	char *p = put_id(out, id, id_len);
+
+	p = put(p, v->direct ? "OK m365=direct" : "ERR m365=proxy");
+	p = put(p, " m365_category=");
+	p = put(p, v->custom ? "custom" : matcher_category_name(v->category));
+	p = put_sets(p, v);
+	if (v->never_direct)
+		p = put(p, " m365_rule=never_direct");
+	else if (v->extra_direct)
+		p = put(p, " m365_rule=extra_direct");
+	if (v->reason != NULL) {
+		p = put(p, " message=\"");
+		p = put(p, v->reason);
+		p = put(p, "\"");
+	}
+	*p++ = '\n';
+	return (size_t)(p - out);
+}
+
+size_t
+proto_format_error(char *out, const char *id, size_t id_len, const char *why)
+{
+	char *p = put_id(out, id, id_len);
+
+	p = put(p, "ERR message=\"");
+	p = put(p, why);
+	p = put(p, "\"\n");
+	return (size_t)(p - out);
+}

@@ -1,0 +1,458 @@
+/* endpoints.c - see endpoints.h. */
+#include "endpoints.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "parse.h"
+
+int
+endpoints_category_from_name(const char *name)
+{
+	if (strcmp(name, "Optimize") == 0)
+		return M365_CAT_OPTIMIZE;
+	if (strcmp(name, "Allow") == 0)
+		return M365_CAT_ALLOW;
+	if (strcmp(name, "Default") == 0)
+		return M365_CAT_DEFAULT;
+	return -1;
+}
+
+static int
+parse_port_item(const char *s, size_t len, struct m365_port_range *r,
+    const char **why)
+{
+	const char *dash = memchr(s, '-', len);
+	uint64_t lo, hi;
+
+	if (dash == NULL) {
+		if (parse_uint(s, len, 65535, &lo) != 0 || lo == 0) {
+			*why = "invalid port";
+			return -1;
+		}
+		hi = lo;
+	} else {
+		size_t l1 = (size_t)(dash - s), l2 = len - l1 - 1;
+		const char *a = parse_trim(s, &l1), *b = parse_trim(dash + 1, &l2);
+
+		if (parse_uint(a, l1, 65535, &lo) != 0 || lo == 0 ||
+		    parse_uint(b, l2, 65535, &hi) != 0 || hi < lo) {
+			*why = "invalid port range";
+			return -1;
+		}
+	}
+	r->lo = (uint16_t)lo;
+	r->hi = (uint16_t)hi;
+	return 0;
+}
+
+int
+endpoints_parse_ports(const char *s, struct m365_ports *out, const char **why)
+{
+	struct m365_port_range tmp[M365_DATA_MAX_PORT_RANGES];
+	size_t n = 0, slen = strlen(s), all = slen;
+
+	out->ranges = NULL;
+	out->n = 0;
+	parse_trim(s, &all);
+	if (all == 0)
+		return 0;       /* "" means no ports */
+	while (slen > 0) {
+		const char *comma = memchr(s, ',', slen);
+		size_t len = comma != NULL ? (size_t)(comma - s) : slen;
+		size_t ilen = len;
+		const char *item = parse_trim(s, &ilen);
+
+		if (n == M365_DATA_MAX_PORT_RANGES) {
+			*why = "too many port ranges";
+			return -1;
+		}
+		if (parse_port_item(item, ilen, &tmp[n++], why) != 0)
+			return -1;
+		s += len + (comma != NULL);
+		slen -= len + (comma != NULL);
+		if (comma != NULL && slen == 0) {
+			*why = "invalid port";
+			return -1;
+		}
+	}
+	out->ranges = malloc(n * sizeof(*out->ranges));
+	if (out->ranges == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	memcpy(out->ranges, tmp, n * sizeof(*out->ranges));
+	out->n = n;
+	return 0;
+}
+
+bool
+endpoints_ports_contain(const struct m365_ports *p, unsigned port)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (port >= p->ranges[i].lo && port <= p->ranges[i].hi)
+			return true;
+	return false;
+}
+
+/* cJSON has only a compile-time nesting limit; bound depth ourselves before
+ * parsing (brackets outside strings). */
+static bool
+depth_ok(const char *text, size_t len, unsigned max)
+{
+	unsigned depth = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				return false;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return true;
+}
+
+struct load_ctx {
+	char *err;
+	size_t errlen;
+	size_t n_urls, n_ips;           /* totals so far, for the bounds */
+};
+
+static int
+fail_set(struct load_ctx *c, int id, const char *field, const char *what)
+{
+	if (id >= 0)
+		snprintf(c->err, c->errlen, "set %d: %s: %s", id, field, what);
+	else
+		snprintf(c->err, c->errlen, "%s: %s", field, what);
+	return -1;
+}
+
+/* An entry of a list field is wrong: name the set, field, entry and why. */
+static int
+fail_entry(struct load_ctx *c, int id, const char *field, const char *entry,
+    const char *why)
+{
+	snprintf(c->err, c->errlen, "set %d: %s: \"%.200s\": %s", id, field,
+	    entry, why);
+	return -1;
+}
+
+static int
+load_ports(struct load_ctx *c, const cJSON *obj, const char *key, int id,
+    struct m365_ports *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const char *why;
+
+	out->ranges = NULL;
+	out->n = 0;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return fail_set(c, id, key, "not a string");
+	if (endpoints_parse_ports(v->valuestring, out, &why) != 0)
+		return fail_set(c, id, key, why);
+	return 0;
+}
+
+static int
+load_urls(struct load_ctx *c, const cJSON *obj, struct m365_set *s)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "urls");
+	const cJSON *u;
+	int n;
+
+	if (arr == NULL || cJSON_IsNull(arr))
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return fail_set(c, s->id, "urls", "not an array");
+	n = cJSON_GetArraySize(arr);
+	if (c->n_urls + (size_t)n > M365_DATA_MAX_URLS)
+		return fail_set(c, s->id, "urls", "too many patterns");
+	s->urls = calloc((size_t)n + 1, sizeof(*s->urls));
+	if (s->urls == NULL)
+		return fail_set(c, s->id, "urls", "out of memory");
+	cJSON_ArrayForEach(u, arr) {
+		char buf[HOST_NAME_MAX_LEN + 1];
+		const char *why;
+
+		if (!cJSON_IsString(u))
+			return fail_set(c, s->id, "urls", "not a string");
+		if (host_pattern_check(u->valuestring, strlen(u->valuestring),
+		    buf, &why) != 0)
+			return fail_entry(c, s->id, "urls", u->valuestring, why);
+		s->urls[s->n_urls] = strdup(buf);
+		if (s->urls[s->n_urls++] == NULL)
+			return fail_set(c, s->id, "urls", "out of memory");
+	}
+	c->n_urls += s->n_urls;
+	return 0;
+}
+
+static int
+load_ips(struct load_ctx *c, const cJSON *obj, struct m365_set *s)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "ips");
+	const cJSON *u;
+	int n;
+
+	if (arr == NULL || cJSON_IsNull(arr))
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return fail_set(c, s->id, "ips", "not an array");
+	n = cJSON_GetArraySize(arr);
+	if (c->n_ips + (size_t)n > M365_DATA_MAX_IPS)
+		return fail_set(c, s->id, "ips", "too many prefixes");
+	s->ips = calloc((size_t)n + 1, sizeof(*s->ips));
+	s->ip_texts = calloc((size_t)n + 1, sizeof(*s->ip_texts));
+	if (s->ips == NULL || s->ip_texts == NULL)
+		return fail_set(c, s->id, "ips", "out of memory");
+	cJSON_ArrayForEach(u, arr) {
+		char text[IP_TEXT_MAX];
+		const char *why;
+
+		if (!cJSON_IsString(u))
+			return fail_set(c, s->id, "ips", "not a string");
+		if (prefix_parse(u->valuestring, strlen(u->valuestring), false,
+		    &s->ips[s->n_ips], &why) != 0)
+			return fail_entry(c, s->id, "ips", u->valuestring, why);
+		prefix_format(&s->ips[s->n_ips], text, sizeof(text));
+		s->ip_texts[s->n_ips] = strdup(text);
+		if (s->ip_texts[s->n_ips++] == NULL)
+			return fail_set(c, s->id, "ips", "out of memory");
+	}
+	c->n_ips += s->n_ips;
+	return 0;
+}
+
+static int
+load_bool(struct load_ctx *c, const cJSON *obj, const char *key, int id,
+    bool *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = false;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsBool(v))
+		return fail_set(c, id, key, "not a boolean");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int
+load_id(struct load_ctx *c, const cJSON *obj, size_t index, int *id)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "id");
+	char where[64];
+
+	snprintf(where, sizeof(where), "set #%zu", index + 1);
+	if (!cJSON_IsNumber(v))
+		return fail_set(c, -1, where, "\"id\" missing or not a number");
+	if (v->valuedouble < 0 || v->valuedouble > 2147483647.0 ||
+	    v->valuedouble != (double)(int)v->valuedouble)
+		return fail_set(c, -1, where,
+		    "\"id\" is not a non-negative integer");
+	*id = (int)v->valuedouble;
+	return 0;
+}
+
+static int
+load_set(struct load_ctx *c, const cJSON *obj, size_t index, struct m365_set *s)
+{
+	const cJSON *v;
+	int cat;
+
+	if (!cJSON_IsObject(obj)) {
+		char where[64];
+
+		snprintf(where, sizeof(where), "set #%zu", index + 1);
+		return fail_set(c, -1, where, "not an object");
+	}
+	if (load_id(c, obj, index, &s->id) != 0)
+		return -1;
+	v = cJSON_GetObjectItemCaseSensitive(obj, "category");
+	if (!cJSON_IsString(v))
+		return fail_set(c, s->id, "category", "missing or not a string");
+	cat = endpoints_category_from_name(v->valuestring);
+	if (cat < 0)
+		return fail_entry(c, s->id, "category", v->valuestring,
+		    "not Optimize, Allow or Default");
+	s->category = (enum m365_category)cat;
+	v = cJSON_GetObjectItemCaseSensitive(obj, "serviceArea");
+	if (v != NULL && !cJSON_IsString(v))
+		return fail_set(c, s->id, "serviceArea", "not a string");
+	s->service_area = strdup(v != NULL ? v->valuestring : "");
+	if (s->service_area == NULL)
+		return fail_set(c, s->id, "serviceArea", "out of memory");
+	if (load_bool(c, obj, "required", s->id, &s->required) != 0 ||
+	    load_bool(c, obj, "expressRoute", s->id, &s->express_route) != 0 ||
+	    load_ports(c, obj, "tcpPorts", s->id, &s->tcp) != 0 ||
+	    load_ports(c, obj, "udpPorts", s->id, &s->udp) != 0)
+		return -1;
+	return load_urls(c, obj, s) != 0 || load_ips(c, obj, s) != 0 ? -1 : 0;
+}
+
+struct m365_data *
+endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct load_ctx c = { err, errlen, 0, 0 };
+	struct m365_data *d = NULL;
+	cJSON *root = NULL;
+	const cJSON *obj;
+	int n;
+
+	if (len > M365_DATA_MAX_BYTES) {
+		snprintf(err, errlen, "data larger than %u bytes",
+		    M365_DATA_MAX_BYTES);
+		return NULL;
+	}
+	if (!depth_ok(text, len, M365_DATA_MAX_DEPTH)) {
+		snprintf(err, errlen, "JSON nested deeper than %d levels",
+		    M365_DATA_MAX_DEPTH);
+		return NULL;
+	}
+	root = cJSON_ParseWithLength(text, len);
+	if (root == NULL) {
+		snprintf(err, errlen, "invalid JSON near byte %td",
+		    cJSON_GetErrorPtr() != NULL ? cJSON_GetErrorPtr() - text : 0);
+		return NULL;
+	}
+	if (!cJSON_IsArray(root)) {
+		snprintf(err, errlen, "not a JSON array of endpoint sets");
+		goto fail;
+	}
+	n = cJSON_GetArraySize(root);
+	if (n > M365_DATA_MAX_SETS) {
+		snprintf(err, errlen, "more than %d endpoint sets",
+		    M365_DATA_MAX_SETS);
+		goto fail;
+	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL || (d->sets = calloc((size_t)n + 1, sizeof(*d->sets))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	cJSON_ArrayForEach(obj, root) {
+		if (load_set(&c, obj, d->n_sets, &d->sets[d->n_sets]) != 0) {
+			d->n_sets++;    /* free what the failed set holds */
+			goto fail;
+		}
+		d->n_sets++;
+	}
+	cJSON_Delete(root);
+	return d;
+fail:
+	cJSON_Delete(root);
+	endpoints_free(d);
+	return NULL;
+}
+
+/* Reads a whole file of at most max bytes; returns a malloc'd,
+ * NUL-terminated buffer or NULL with a message in err. */
+static char *
+read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
+		    "file too large" : "not a regular file");
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "%s: %s", path,
+			    r < 0 ? strerror(errno) : "file shrank while reading");
+			goto fail;
+		}
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	*len = got;
+	close(fd);
+	return buf;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+struct m365_data *
+endpoints_load_file(const char *path, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = read_file(path, M365_DATA_MAX_BYTES, &len, err, errlen);
+	struct m365_data *d;
+	char inner[512];
+
+	if (text == NULL)
+		return NULL;
+	d = endpoints_parse(text, len, inner, sizeof(inner));
+	if (d == NULL)
+		snprintf(err, errlen, "%s: %s", path, inner);
+	free(text);
+	return d;
+}
+
+static void
+set_free(struct m365_set *s)
+{
+	free(s->service_area);
+	free(s->tcp.ranges);
+	free(s->udp.ranges);
+	for (size_t i = 0; i < s->n_urls; i++)
+		free(s->urls[i]);
+	free(s->urls);
+	for (size_t i = 0; i < s->n_ips; i++)
+		free(s->ip_texts[i]);
+	free(s->ip_texts);
+	free(s->ips);
+}
+
+void
+endpoints_free(struct m365_data *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->n_sets; i++)
+		set_free(&d->sets[i]);
+	free(d->sets);
+	free(d);
+}

@@ -1,0 +1,80 @@
+/* endpoints.h - the web service's endpoint sets, loaded from JSON (cJSON).
+ *
+ * Tolerates what the real data does (DESIGN.md §2: absent keys, "" ports,
+ * spaces in port lists, ranges, unknown keys and service areas) and rejects
+ * what is wrong with a message naming the set id and field. */
+#ifndef M365_ENDPOINTS_H
+#define M365_ENDPOINTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefix.h"
+
+/* Bounds on what one data file may hold. */
+#define M365_DATA_MAX_BYTES (16u * 1024 * 1024)
+#define M365_DATA_MAX_DEPTH 8
+#define M365_DATA_MAX_SETS 10000
+#define M365_DATA_MAX_URLS 100000       /* over all sets */
+#define M365_DATA_MAX_IPS 100000        /* over all sets */
+#define M365_DATA_MAX_PORT_RANGES 256   /* per set and protocol */
+
+enum m365_category {
+	M365_CAT_NONE = 0,      /* no set matched */
+	M365_CAT_DEFAULT = 1,
+	M365_CAT_ALLOW = 2,
+	M365_CAT_OPTIMIZE = 3
+};
+
+struct m365_port_range {
+	uint16_t lo, hi;
+};
+
+struct m365_ports {
+	struct m365_port_range *ranges;
+	size_t n;
+};
+
+struct m365_set {
+	int id;
+	char *service_area;             /* as in the data, e.g. "Exchange" */
+	enum m365_category category;
+	bool required;
+	bool express_route;
+	struct m365_ports tcp, udp;
+	char **urls;                    /* lower-case, validated patterns */
+	size_t n_urls;
+	struct ip_prefix *ips;
+	char **ip_texts;                /* canonical text of each prefix */
+	size_t n_ips;
+};
+
+struct m365_data {
+	struct m365_set *sets;
+	size_t n_sets;
+};
+
+/* Parses a JSON endpoint array from text[0..len).  Returns a new data set,
+ * or NULL with a message naming the set id and field in err. */
+struct m365_data *endpoints_parse(const char *text, size_t len, char *err,
+    size_t errlen);
+
+/* Reads and parses the file at path (at most M365_DATA_MAX_BYTES).  Returns
+ * NULL with a message naming the file in err on failure. */
+struct m365_data *endpoints_load_file(const char *path, char *err,
+    size_t errlen);
+
+void endpoints_free(struct m365_data *d);
+
+/* Parses a port list ("80,443", "143, 587", "3478-3481", "").  Returns 0, or
+ * -1 with a reason in *why. The ranges are malloc'd (NULL when empty). */
+int endpoints_parse_ports(const char *s, struct m365_ports *out,
+    const char **why);
+
+bool endpoints_ports_contain(const struct m365_ports *p, unsigned port);
+
+/* "Optimize" -> M365_CAT_OPTIMIZE etc.; returns -1 when unknown. */
+int endpoints_category_from_name(const char *name);
+
+#endif

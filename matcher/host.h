@@ -1,0 +1,41 @@
+/* host.h - what a host is: query normalisation and pattern syntax.
+ * DESIGN.md §3: lower-case, one trailing dot stripped, [v6] brackets removed,
+ * IPv4-mapped IPv6 treated as IPv4; anything else that is not a host name or
+ * an IP literal is no match, with a reason. */
+#ifndef M365_HOST_H
+#define M365_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "prefix.h"
+
+#define HOST_NAME_MAX_LEN 253
+#define HOST_LABEL_MAX_LEN 63
+
+enum host_kind {
+	HOST_INVALID,
+	HOST_NAME,
+	HOST_IP
+};
+
+struct host_query {
+	enum host_kind kind;
+	char name[HOST_NAME_MAX_LEN + 1];  /* normalised text, NUL-terminated */
+	size_t len;
+	struct ip_addr addr;               /* HOST_IP only */
+	bool v4;                           /* HOST_IP: IPv4 or IPv4-mapped */
+	const char *reason;                /* HOST_INVALID: static text */
+};
+
+/* Normalises in[0..len) into *q.  Never fails: an unusable query comes back
+ * as HOST_INVALID with a reason.  Allocation free. */
+void host_normalise(const char *in, size_t len, struct host_query *q);
+
+/* Checks a pattern (host name or shExpMatch glob with '*' and '?') and writes
+ * its lower-case form to out (size >= len + 1).  Returns 0, or -1 with *why
+ * set to a static reason. */
+int host_pattern_check(const char *pat, size_t len, char *out,
+    const char **why);
+
+#endif

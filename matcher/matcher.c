@@ -1,0 +1,316 @@
+/* matcher.c - see matcher.h. */
+#include "matcher.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "host.h"
+#include "names.h"
+#include "prefix.h"
+
+/* One pattern or prefix and where it came from. */
+struct ref {
+	enum m365_source_kind kind;
+	uint32_t set;                   /* index into data->sets (FROM_SET) */
+	const char *what;               /* borrowed from data or rules->texts */
+};
+
+struct m365_rules {
+	struct m365_data *data;
+	enum m365_exclusion *set_excluded;   /* per set: policy exclusion */
+	unsigned direct_mask;
+	bool match_ports;
+	struct name_table *names;
+	struct ref *name_refs;
+	struct prefix_table *prefixes;
+	struct ref *prefix_refs;
+	struct m365_strlist texts;      /* normalised policy entries */
+};
+
+/* Growing arrays of patterns/prefixes with their refs, while compiling. */
+struct collect {
+	const char **patterns;
+	struct ref *name_refs;
+	size_t n_names;
+	struct ip_prefix *prefixes;
+	struct ref *prefix_refs;
+	size_t n_prefixes;
+};
+
+const char *
+matcher_category_name(enum m365_category c)
+{
+	switch (c) {
+	case M365_CAT_OPTIMIZE:
+		return "optimize";
+	case M365_CAT_ALLOW:
+		return "allow";
+	case M365_CAT_DEFAULT:
+		return "default";
+	case M365_CAT_NONE:
+		break;
+	}
+	return "none";
+}
+
+const char *
+matcher_exclusion_name(enum m365_exclusion e)
+{
+	switch (e) {
+	case M365_EXCLUDED_PORT:
+		return "port";
+	case M365_EXCLUDED_SERVICE_AREA:
+		return "service area";
+	case M365_EXCLUDED_NOT_REQUIRED:
+		return "not required";
+	case M365_APPLIES:
+		break;
+	}
+	return "";
+}
+
+static enum m365_exclusion
+policy_exclusion(const struct m365_policy *p, const struct m365_set *s)
+{
+	if (p->service_areas.n > 0) {
+		bool listed = false;
+
+		for (size_t i = 0; i < p->service_areas.n; i++)
+			if (strcasecmp(p->service_areas.v[i], s->service_area) == 0)
+				listed = true;
+		if (!listed)
+			return M365_EXCLUDED_SERVICE_AREA;
+	}
+	if (p->required_only && !s->required)
+		return M365_EXCLUDED_NOT_REQUIRED;
+	return M365_APPLIES;
+}
+
+static int
+collect_alloc(struct collect *c, const struct m365_data *d,
+    const struct m365_policy *p)
+{
+	size_t names = p->extra_direct.n + p->never_direct.n + 1;
+	size_t prefixes = names;
+
+	for (size_t i = 0; i < d->n_sets; i++) {
+		names += d->sets[i].n_urls;
+		prefixes += d->sets[i].n_ips;
+	}
+	c->patterns = calloc(names, sizeof(*c->patterns));
+	c->name_refs = calloc(names, sizeof(*c->name_refs));
+	c->prefixes = calloc(prefixes, sizeof(*c->prefixes));
+	c->prefix_refs = calloc(prefixes, sizeof(*c->prefix_refs));
+	return c->patterns && c->name_refs && c->prefixes && c->prefix_refs ?
+	    0 : -1;
+}
+
+static void
+collect_sets(struct collect *c, const struct m365_data *d)
+{
+	for (size_t i = 0; i < d->n_sets; i++) {
+		const struct m365_set *s = &d->sets[i];
+
+		for (size_t k = 0; k < s->n_urls; k++) {
+			c->patterns[c->n_names] = s->urls[k];
+			c->name_refs[c->n_names++] = (struct ref){ M365_FROM_SET,
+			    (uint32_t)i, s->urls[k] };
+		}
+		for (size_t k = 0; k < s->n_ips; k++) {
+			c->prefixes[c->n_prefixes] = s->ips[k];
+			c->prefix_refs[c->n_prefixes++] = (struct ref){ M365_FROM_SET,
+			    (uint32_t)i, s->ip_texts[k] };
+		}
+	}
+}
+
+/* Adds the policy's extra_direct or never_direct entries: each a CIDR (a
+ * bare address meaning one host) or a host pattern. */
+static int
+collect_policy(struct collect *c, struct m365_rules *r,
+    const struct m365_strlist *l, enum m365_source_kind kind, char *err,
+    size_t errlen)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *e = l->v[i], *why;
+		char text[HOST_NAME_MAX_LEN + 1];
+		struct ip_prefix p;
+		struct ip_addr a;
+		bool v4, is_ip = strchr(e, '/') != NULL ||
+		    ip_parse(e, strlen(e), &a, &v4) == 0;
+
+		if (is_ip ? prefix_parse(e, strlen(e), true, &p, &why) :
+		    host_pattern_check(e, strlen(e), text, &why)) {
+			snprintf(err, errlen, "%s \"%s\": %s", kind == M365_FROM_NEVER ?
+			    "never_direct" : "extra_direct", e, why);
+			return -1;
+		}
+		if (is_ip)
+			prefix_format(&p, text, sizeof(text));
+		if ((r->texts.v[r->texts.n] = strdup(text)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		e = r->texts.v[r->texts.n++];
+		if (is_ip) {
+			c->prefixes[c->n_prefixes] = p;
+			c->prefix_refs[c->n_prefixes++] = (struct ref){ kind, 0, e };
+		} else {
+			c->patterns[c->n_names] = e;
+			c->name_refs[c->n_names++] = (struct ref){ kind, 0, e };
+		}
+	}
+	return 0;
+}
+
+static int
+compile_tables(struct m365_rules *r, const struct m365_policy *p, char *err,
+    size_t errlen)
+{
+	struct collect c = { 0 };
+	int rc = -1;
+
+	snprintf(err, errlen, "out of memory");
+	r->texts.v = calloc(p->extra_direct.n + p->never_direct.n + 1,
+	    sizeof(*r->texts.v));
+	if (r->texts.v == NULL || collect_alloc(&c, r->data, p) != 0)
+		goto cleanup;
+	collect_sets(&c, r->data);
+	if (collect_policy(&c, r, &p->extra_direct, M365_FROM_EXTRA, err,
+	    errlen) != 0 || collect_policy(&c, r, &p->never_direct,
+	    M365_FROM_NEVER, err, errlen) != 0)
+		goto cleanup;
+	r->names = names_new(c.patterns, c.n_names, err, errlen);
+	r->prefixes = prefix_table_new(c.prefixes, c.n_prefixes);
+	if (r->names == NULL || r->prefixes == NULL)
+		goto cleanup;
+	r->name_refs = c.name_refs;
+	r->prefix_refs = c.prefix_refs;
+	c.name_refs = c.prefix_refs = NULL;
+	rc = 0;
+cleanup:
+	free(c.patterns);
+	free(c.name_refs);
+	free(c.prefixes);
+	free(c.prefix_refs);
+	return rc;
+}
+
+struct m365_rules *
+matcher_compile(struct m365_data *data, const struct m365_policy *policy,
+    char *err, size_t errlen)
+{
+	struct m365_rules *r = calloc(1, sizeof(*r));
+
+	if (r == NULL ||
+	    (r->set_excluded = calloc(data->n_sets + 1, sizeof(*r->set_excluded)))
+	    == NULL) {
+		free(r);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->data = data;
+	r->direct_mask = policy->direct_mask;
+	r->match_ports = policy->match_ports;
+	for (size_t i = 0; i < data->n_sets; i++)
+		r->set_excluded[i] = policy_exclusion(policy, &data->sets[i]);
+	if (compile_tables(r, policy, err, errlen) != 0) {
+		r->data = NULL;         /* the caller keeps it */
+		matcher_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+matcher_free(struct m365_rules *r)
+{
+	if (r == NULL)
+		return;
+	endpoints_free(r->data);
+	free(r->set_excluded);
+	names_free(r->names);
+	free(r->name_refs);
+	prefix_table_free(r->prefixes);
+	free(r->prefix_refs);
+	for (size_t i = 0; i < r->texts.n; i++)
+		free(r->texts.v[i]);
+	free(r->texts.v);
+	free(r);
+}
+
+const struct m365_data *
+matcher_data(const struct m365_rules *r)
+{
+	return r->data;
+}
+
+/* Weighs one matching pattern or prefix into the verdict. */
+static void
+weigh(const struct m365_rules *r, const struct ref *ref, int port,
+    struct m365_verdict *v)
+{
+	struct m365_match m = { ref->kind, 0, M365_CAT_NONE, ref->what,
+	    M365_APPLIES };
+
+	if (ref->kind == M365_FROM_SET) {
+		const struct m365_set *s = &r->data->sets[ref->set];
+
+		m.set_id = s->id;
+		m.category = s->category;
+		m.excluded = r->set_excluded[ref->set];
+		if (m.excluded == M365_APPLIES && port >= 0 && r->match_ports &&
+		    !endpoints_ports_contain(&s->tcp, (unsigned)port))
+			m.excluded = M365_EXCLUDED_PORT;
+		if (m.excluded == M365_APPLIES && s->category > v->category)
+			v->category = s->category;
+	} else if (ref->kind == M365_FROM_EXTRA) {
+		v->extra_direct = true;
+	} else {
+		v->never_direct = true;
+	}
+	if (v->n_matches < M365_VERDICT_MATCHES)
+		v->matches[v->n_matches++] = m;
+	v->n_total++;
+}
+
+void
+matcher_lookup(const struct m365_rules *r, const char *query, size_t len,
+    int port, struct m365_verdict *v)
+{
+	uint32_t hits[M365_LOOKUP_MAX_HITS];
+	struct host_query q;
+	const struct ref *refs;
+	bool by_category;
+	size_t n;
+
+	v->category = M365_CAT_NONE;
+	v->direct = v->extra_direct = v->never_direct = v->custom = false;
+	v->is_ip = false;
+	v->reason = NULL;
+	v->n_matches = v->n_total = 0;
+	host_normalise(query, len, &q);
+	if (q.kind == HOST_INVALID) {
+		v->reason = q.reason;
+		return;
+	}
+	if (q.kind == HOST_IP) {
+		v->is_ip = true;
+		n = prefix_table_lookup(r->prefixes, &q.addr, hits,
+		    M365_LOOKUP_MAX_HITS);
+		refs = r->prefix_refs;
+	} else {
+		n = names_lookup(r->names, q.name, q.len, hits,
+		    M365_LOOKUP_MAX_HITS);
+		refs = r->name_refs;
+	}
+	if (n > M365_LOOKUP_MAX_HITS)
+		n = M365_LOOKUP_MAX_HITS;
+	for (size_t i = 0; i < n; i++)
+		weigh(r, &refs[hits[i]], port, v);
+	by_category = (r->direct_mask & (1u << v->category)) != 0;
+	v->direct = !v->never_direct && (v->extra_direct || by_category);
+	v->custom = v->direct && !by_category;
+}

@@ -1,0 +1,139 @@
+/* source.c - see source.h. */
+#include "source.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "matcher.h"
+
+/* matcher/snapshot.S */
+extern const char m365_snapshot[];
+extern const char m365_snapshot_end[];
+
+const char *
+source_kind_name(enum source_kind k)
+{
+	switch (k) {
+	case SOURCE_DATA_OPTION:
+		return "--data";
+	case SOURCE_CACHE:
+		return "cache";
+	case SOURCE_BUNDLED:
+		break;
+	}
+	return "bundled snapshot";
+}
+
+/* Decides which source applies now; fills kind and path. */
+static void
+source_choose(const char *data_opt, const char *state_dir, struct source *src)
+{
+	struct stat st;
+
+	src->path[0] = '\0';
+	if (data_opt != NULL) {
+		src->kind = SOURCE_DATA_OPTION;
+		snprintf(src->path, sizeof(src->path), "%s", data_opt);
+		return;
+	}
+	if (state_dir != NULL) {
+		snprintf(src->path, sizeof(src->path), "%s/%s", state_dir,
+		    SOURCE_CACHE_FILE);
+		if (stat(src->path, &st) == 0 || errno != ENOENT) {
+			src->kind = SOURCE_CACHE;
+			return;
+		}
+	}
+	src->kind = SOURCE_BUNDLED;
+	src->path[0] = '\0';
+}
+
+static void
+source_remember(struct source *src, const struct stat *st)
+{
+	src->dev = st->st_dev;
+	src->ino = st->st_ino;
+	src->size = st->st_size;
+	src->mtime = st->st_mtim;
+}
+
+struct m365_data *
+source_load(const char *data_opt, const char *state_dir, struct source *src,
+    char *err, size_t errlen)
+{
+	struct m365_data *d;
+	struct stat st;
+
+	source_choose(data_opt, state_dir, src);
+	if (src->kind == SOURCE_BUNDLED) {
+		memset(&src->mtime, 0, sizeof(src->mtime));
+		d = endpoints_parse(m365_snapshot,
+		    (size_t)(m365_snapshot_end - m365_snapshot), err, errlen);
+		if (d != NULL && state_dir != NULL)
+			log_warnx("no cache in %s: using the bundled snapshot, "
+			    "which may be stale (run m365-direct update)",
+			    state_dir);
+		return d;
+	}
+	/* stat before reading: a replacement after this is noticed later */
+	if (stat(src->path, &st) == 0)
+		source_remember(src, &st);
+	return endpoints_load_file(src->path, err, errlen);
+}
+
+bool
+source_changed(const char *data_opt, const char *state_dir,
+    const struct source *src)
+{
+	struct source now;
+	struct stat st;
+
+	source_choose(data_opt, state_dir, &now);
+	if (now.kind != src->kind || strcmp(now.path, src->path) != 0)
+		return true;
+	if (now.kind == SOURCE_BUNDLED)
+		return false;
+	if (stat(now.path, &st) != 0)
+		return false;   /* gone: keep serving what we have */
+	return st.st_dev != src->dev || st.st_ino != src->ino ||
+	    st.st_size != src->size ||
+	    st.st_mtim.tv_sec != src->mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != src->mtime.tv_nsec;
+}
+
+static struct m365_rules *
+compile_one(const char *data_opt, const char *state_dir,
+    const struct m365_policy *policy, struct source *src, char *err,
+    size_t errlen)
+{
+	struct m365_data *d = source_load(data_opt, state_dir, src, err, errlen);
+	struct m365_rules *r;
+
+	if (d == NULL)
+		return NULL;
+	r = matcher_compile(d, policy, err, errlen);
+	if (r == NULL)
+		endpoints_free(d);
+	return r;
+}
+
+struct m365_rules *
+source_compile(const char *data_opt, const char *state_dir,
+    const struct m365_policy *policy, bool fallback, struct source *src,
+    char *err, size_t errlen)
+{
+	struct m365_rules *r = compile_one(data_opt, state_dir, policy, src,
+	    err, errlen);
+	struct source bundled;
+
+	src->fell_back = false;
+	if (r != NULL || !fallback || src->kind == SOURCE_BUNDLED)
+		return r;
+	log_warnx("%s; falling back to the bundled snapshot", err);
+	r = compile_one(NULL, NULL, policy, &bundled, err, errlen);
+	src->fell_back = r != NULL;
+	return r;
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian packages the build and the tests use, when missing:
+# apt-get as root, sudo otherwise, else names what is needed.
+set -eu
+PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
+      squid-openssl curl python3 perl iproute2 procps"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+if [ "$(id -u)" = 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "please install these Debian packages as root:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
+# Debian starts a system Squid on install; the tests run their own.
+if command -v systemctl >/dev/null 2>&1; then
+	$SUDO systemctl disable --now squid >/dev/null 2>&1 || true
+fi
