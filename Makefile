@@ -52,8 +52,9 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 all: $(B)/ext_m365_acl $(B)/m365-direct build/ext_m365_acl build/m365-direct
 
 # Convenience links so scripts find the programs of the last build flavour.
-build/ext_m365_acl build/m365-direct: build/%: $(B)/%
-	ln -sf $(notdir $(B))/$* $@
+build/ext_m365_acl build/m365-direct: build/%: $(B)/% FORCE
+	ln -sfn $(notdir $(B))/$* $@
+FORCE:
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -111,5 +112,5 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all deps check bench demo install clean
+.PHONY: all deps check bench demo install clean FORCE
 -include $(shell find build -name '*.d' 2>/dev/null)
