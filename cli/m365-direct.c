@@ -114,8 +114,10 @@ cmd_check(struct cli *c, int argc, char **argv)
 	}
 	if (load_config(c) != 0)
 		return 2;
-	r = source_compile(c->data_opt, c->cfg.state_dir, &c->cfg.policy, true,
-	    &src, err, sizeof(err));
+	/* an explicit --data file is never silently replaced; a broken cache
+	 * falls back to the snapshot as the helper does */
+	r = source_compile(c->data_opt, c->cfg.state_dir, &c->cfg.policy,
+	    c->data_opt == NULL, &src, err, sizeof(err));
 	if (r == NULL) {
 		log_warnx("%s", err);
 		return 1;

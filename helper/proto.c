@@ -55,9 +55,22 @@ hexval(char c)
 static int
 decode(const char *s, size_t len, char *out, size_t *olen, const char **why)
 {
-	size_t n = 0;
+	const char *pct = memchr(s, '%', len);
+	size_t n;
 
-	for (size_t i = 0; i < len; i++) {
+	if (len >= PROTO_MAX_VALUE) {
+		*why = "field too long";
+		return -1;
+	}
+	if (pct == NULL) {              /* the common case: nothing escaped */
+		memcpy(out, s, len);
+		out[len] = '\0';
+		*olen = len;
+		return 0;
+	}
+	n = (size_t)(pct - s);
+	memcpy(out, s, n);
+	for (size_t i = n; i < len; i++) {
 		char c = s[i];
 
 		if (c == '%') {
@@ -73,10 +86,6 @@ decode(const char *s, size_t len, char *out, size_t *olen, const char **why)
 			}
 			c = (char)(hi * 16 + lo);
 			i += 2;
-		}
-		if (n == PROTO_MAX_VALUE - 1) {
-			*why = "field too long";
-			return -1;
 		}
 		out[n++] = c;
 	}
@@ -166,21 +175,21 @@ proto_parse_line(const struct proto_fields *f, bool concurrency,
 	for (size_t i = 0; i < f->n && next_token(line, len, &pos, &tok, &tlen);
 	    i++) {
 		char val[PROTO_MAX_VALUE];
+		char *dst = f->role[i] == PROTO_HOST ? req->host :
+		    f->role[i] == PROTO_SNI ? sni : val;
 
 		if (f->role[i] == PROTO_SKIP)
 			continue;
-		if (decode(tok, tlen, val, &vlen, why) != 0)
+		if (decode(tok, tlen, dst, &vlen, why) != 0)
 			return -1;
 		if (f->role[i] == PROTO_PORT) {
 			if (parse_port(val, vlen, &req->port, why) != 0)
 				return -1;
-		} else if (vlen == 1 && val[0] == '-') {
+		} else if (vlen == 1 && dst[0] == '-') {
 			continue;       /* absent */
 		} else if (f->role[i] == PROTO_SNI) {
-			memcpy(sni, val, vlen + 1);
 			sni_len = vlen;
 		} else {
-			memcpy(req->host, val, vlen + 1);
 			req->host_len = vlen;
 			have_host = true;
 		}
@@ -207,6 +216,9 @@ put(char *p, const char *s)
 	memcpy(p, s, n);
 	return p + n;
 }
+
+/* put() for a string literal: its length is known at compile time. */
+#define PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
 static char *
 put_id(char *p, const char *id, size_t id_len)
@@ -265,8 +277,10 @@ proto_format_verdict(char *out, const char *id, size_t id_len,
 {
 	char *p = put_id(out, id, id_len);
 
-	p = put(p, v->direct ? "OK m365=direct" : "ERR m365=proxy");
-	p = put(p, " m365_category=");
+	if (v->direct)
+		p = PUT_LIT(p, "OK m365=direct m365_category=");
+	else
+		p = PUT_LIT(p, "ERR m365=proxy m365_category=");
 	p = put(p, v->custom ? "custom" : matcher_category_name(v->category));
 	p = put_sets(p, v);
 	if (v->never_direct)

@@ -102,32 +102,86 @@ endpoints_ports_contain(const struct m365_ports *p, unsigned port)
 	return false;
 }
 
-/* cJSON has only a compile-time nesting limit; bound depth ourselves before
- * parsing (brackets outside strings). */
+/* What a pass over the raw JSON finds before cJSON sees it.  cJSON has only
+ * a compile-time nesting limit, and it decodes "\u0000" into a NUL that
+ * silently cuts a string short ("outlook.office365.com\u0000.evil.net"
+ * would load as outlook.office365.com), so both are caught here. */
+struct prescan {
+	bool too_deep;
+	bool nul;               /* a \u0000 escape was found ... */
+	size_t nul_set;         /* ... in the nul_set'th object (1-based) */
+	char nul_key[32];       /* ... under this key of it */
+};
+
+/* Whether the string starting at text[i] (after its quote) is followed by
+ * ':', i.e. is an object key; i is at the closing quote. */
 static bool
-depth_ok(const char *text, size_t len, unsigned max)
+is_key(const char *text, size_t len, size_t i)
+{
+	for (i++; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
+		    text[i] != '\r')
+			return text[i] == ':';
+	return false;
+}
+
+static void
+prescan_json(const char *text, size_t len, unsigned max, struct prescan *p)
 {
 	unsigned depth = 0;
+	size_t str_start = 0, set = 0;
 	bool in_str = false;
+	char key[sizeof(p->nul_key)] = "";
 
-	for (size_t i = 0; i < len; i++) {
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < len && !p->nul; i++) {
 		char c = text[i];
 
 		if (in_str) {
-			if (c == '\\')
+			if (c == '\\' && i + 5 < len &&
+			    memcmp(text + i + 1, "u0000", 5) == 0) {
+				p->nul = true;
+				p->nul_set = set;
+				memcpy(p->nul_key, key, sizeof(key));
+			} else if (c == '\\') {
 				i++;
-			else if (c == '"')
+			} else if (c == '"') {
 				in_str = false;
+				if (depth == 2 && is_key(text, len, i))
+					snprintf(key, sizeof(key), "%.*s",
+					    (int)(i - str_start), text + str_start);
+			}
 		} else if (c == '"') {
 			in_str = true;
+			str_start = i + 1;
 		} else if (c == '[' || c == '{') {
-			if (++depth > max)
-				return false;
+			if (++depth > max) {
+				p->too_deep = true;
+				return;
+			}
+			if (depth == 2 && c == '{')
+				set++;
 		} else if ((c == ']' || c == '}') && depth > 0) {
 			depth--;
 		}
 	}
-	return true;
+}
+
+/* The message for a \u0000 found by prescan_json, naming the set by its id
+ * when the parsed tree has one. */
+static void
+nul_error(const cJSON *root, const struct prescan *p, char *err,
+    size_t errlen)
+{
+	const cJSON *obj = cJSON_GetArrayItem(root, (int)p->nul_set - 1);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
+
+	if (cJSON_IsNumber(id))
+		snprintf(err, errlen, "set %d: %s: string holds a NUL "
+		    "character (\\u0000)", id->valueint, p->nul_key);
+	else
+		snprintf(err, errlen, "set #%zu: %s: string holds a NUL "
+		    "character (\\u0000)", p->nul_set, p->nul_key);
 }
 
 struct load_ctx {
@@ -316,6 +370,7 @@ struct m365_data *
 endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
 {
 	struct load_ctx c = { err, errlen, 0, 0 };
+	struct prescan scan;
 	struct m365_data *d = NULL;
 	cJSON *root = NULL;
 	const cJSON *obj;
@@ -326,7 +381,8 @@ endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
 		    M365_DATA_MAX_BYTES);
 		return NULL;
 	}
-	if (!depth_ok(text, len, M365_DATA_MAX_DEPTH)) {
+	prescan_json(text, len, M365_DATA_MAX_DEPTH, &scan);
+	if (scan.too_deep) {
 		snprintf(err, errlen, "JSON nested deeper than %d levels",
 		    M365_DATA_MAX_DEPTH);
 		return NULL;
@@ -337,11 +393,19 @@ endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
 		    cJSON_GetErrorPtr() != NULL ? cJSON_GetErrorPtr() - text : 0);
 		return NULL;
 	}
+	if (scan.nul) {
+		nul_error(root, &scan, err, errlen);
+		goto fail;
+	}
 	if (!cJSON_IsArray(root)) {
 		snprintf(err, errlen, "not a JSON array of endpoint sets");
 		goto fail;
 	}
 	n = cJSON_GetArraySize(root);
+	if (n == 0) {
+		snprintf(err, errlen, "no endpoint sets (an empty array)");
+		goto fail;
+	}
 	if (n > M365_DATA_MAX_SETS) {
 		snprintf(err, errlen, "more than %d endpoint sets",
 		    M365_DATA_MAX_SETS);

@@ -3,42 +3,75 @@
 
 #include <string.h>
 
-static char
-lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
+/* Character classes, for one pass over a query that lower-cases it and
+ * finds out what it can be.  C_UPPER is 0x20 so that c | (class & C_UPPER)
+ * lower-cases c. */
+enum {
+	C_BAD = 1,      /* never in a host name or IP literal */
+	C_NAME = 2,     /* a letter, '-' or '_' */
+	C_DIGIT = 4,
+	C_DOT = 8,
+	C_COLON = 16,
+	C_UPPER = 32,   /* with C_NAME: 'A'..'Z' */
+	C_GLOB = 64     /* '*' or '?' */
+};
 
-static bool
-is_name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-	    c == '_';
-}
+/* char_class[c] for every byte; a table because this runs per character
+ * of every query. */
+static const unsigned char char_class[256] = {
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1, 64,  1,  1,  2,  8,  1,
+	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4, 16,  1,  1,  1,  1, 64,
+	 1, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+	34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,  1,  1,  1,  1,  2,
+	 1,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+};
 
-/* Checks the labels of a lower-case name: 1..63 characters each, from
- * [a-z0-9_-] (and the glob characters when glob). */
+/* Lower-cases in[0..len) into out and checks it as a host name (or, with
+ * glob, a pattern): labels of 1..63 characters from [a-z0-9_-] (and '*',
+ * '?').  Returns the first problem or NULL; *classes gets every class
+ * seen. */
 static const char *
-check_labels(const char *s, size_t len, bool glob)
+scan(const char *in, size_t len, char *out, bool glob, unsigned *classes)
 {
-	size_t label = 0;
+	unsigned seen = 0, allowed = C_NAME | C_UPPER | C_DIGIT | C_DOT;
+	size_t start = 0;               /* of the current label */
+	bool long_label = false, empty_label = false;
 
+	if (glob)
+		allowed |= C_GLOB;
 	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
+		unsigned char c = (unsigned char)in[i];
+		unsigned k = char_class[c];
 
-		if (c == '.') {
-			if (label == 0)
-				return "empty label";
-			label = 0;
-			continue;
+		out[i] = (char)(c | (k & C_UPPER));
+		seen |= k;
+		if (k == C_DOT) {
+			empty_label |= i == start;
+			long_label |= i - start > HOST_LABEL_MAX_LEN;
+			start = i + 1;
 		}
-		if (!is_name_char(c) && !(glob && (c == '*' || c == '?')))
-			return "character not allowed in a host name";
-		if (++label > HOST_LABEL_MAX_LEN && !glob)
-			return "label longer than 63 characters";
 	}
-	if (label == 0)
+	out[len] = '\0';
+	empty_label |= len == start;
+	long_label |= len - start > HOST_LABEL_MAX_LEN;
+	*classes = seen;
+	if (seen & ~allowed)
+		return "character not allowed in a host name";
+	if (empty_label)
 		return "empty label";
+	if (long_label && !glob)
+		return "label longer than 63 characters";
 	return NULL;
 }
 
@@ -51,24 +84,35 @@ set_invalid(struct host_query *q, const char *reason)
 	q->name[0] = '\0';
 }
 
+/* Whether text starting with c may be an IP literal: a hex digit or ':'. */
+static bool
+may_be_ip(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F') || c == ':';
+}
+
 void
 host_normalise(const char *in, size_t len, struct host_query *q)
 {
 	const char *why;
+	unsigned seen;
 
 	q->reason = NULL;
+	q->len = 0;
+	q->name[0] = '\0';
 	if (len >= 2 && in[0] == '[' && in[len - 1] == ']') {
 		/* brackets hold an IPv6 literal only (::ffff:a.b.c.d included) */
-		in++;
-		len -= 2;
-		if (memchr(in, ':', len) == NULL ||
-		    ip_parse(in, len, &q->addr, &q->v4) != 0) {
+		if (ip_parse_v6(in + 1, len - 2, &q->addr) != 0) {
 			set_invalid(q, "invalid IPv6 literal");
 			return;
 		}
-	} else if (len > 0 && in[len - 1] == '.') {
-		len--;
+		q->kind = HOST_IP;
+		q->v4 = ip_is_v4_mapped(&q->addr);
+		return;
 	}
+	if (len > 0 && in[len - 1] == '.')
+		len--;
 	if (len == 0) {
 		set_invalid(q, "empty host");
 		return;
@@ -77,25 +121,26 @@ host_normalise(const char *in, size_t len, struct host_query *q)
 		set_invalid(q, "host name longer than 253 characters");
 		return;
 	}
-	for (size_t i = 0; i < len; i++)
-		q->name[i] = lower(in[i]);
-	q->name[len] = '\0';
-	q->len = len;
-	if (ip_parse(q->name, len, &q->addr, &q->v4) == 0) {
+	/* addresses first, straight from the input: the parsers reject a
+	 * name within a character or two */
+	if (may_be_ip(in[0]) && ip_parse(in, len, &q->addr, &q->v4) == 0) {
 		q->kind = HOST_IP;
 		return;
 	}
-	why = check_labels(q->name, len, false);
+	why = scan(in, len, q->name, false, &seen);
 	if (why != NULL) {
 		set_invalid(q, why);
 		return;
 	}
+	q->len = len;
 	q->kind = HOST_NAME;
 }
 
 int
 host_pattern_check(const char *pat, size_t len, char *out, const char **why)
 {
+	unsigned seen;
+
 	if (len == 0) {
 		*why = "empty pattern";
 		return -1;
@@ -104,9 +149,6 @@ host_pattern_check(const char *pat, size_t len, char *out, const char **why)
 		*why = "pattern longer than 253 characters";
 		return -1;
 	}
-	for (size_t i = 0; i < len; i++)
-		out[i] = lower(pat[i]);
-	out[len] = '\0';
-	*why = check_labels(out, len, true);
+	*why = scan(pat, len, out, true, &seen);
 	return *why == NULL ? 0 : -1;
 }

@@ -21,7 +21,7 @@ enum host_kind {
 
 struct host_query {
 	enum host_kind kind;
-	char name[HOST_NAME_MAX_LEN + 1];  /* normalised text, NUL-terminated */
+	char name[HOST_NAME_MAX_LEN + 1];  /* HOST_NAME: lower case, NUL-ended */
 	size_t len;
 	struct ip_addr addr;               /* HOST_IP only */
 	bool v4;                           /* HOST_IP: IPv4 or IPv4-mapped */

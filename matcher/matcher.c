@@ -247,22 +247,33 @@ matcher_data(const struct m365_rules *r)
 	return r->data;
 }
 
+/* What a lookup carries through the visits of its matches. */
+struct weigh_ctx {
+	const struct m365_rules *r;
+	const struct ref *refs;
+	int port;
+	struct m365_verdict *v;
+};
+
 /* Weighs one matching pattern or prefix into the verdict. */
 static void
-weigh(const struct m365_rules *r, const struct ref *ref, int port,
-    struct m365_verdict *v)
+weigh(void *ctx, uint32_t index)
 {
+	const struct weigh_ctx *w = ctx;
+	const struct ref *ref = &w->refs[index];
+	struct m365_verdict *v = w->v;
 	struct m365_match m = { ref->kind, 0, M365_CAT_NONE, ref->what,
 	    M365_APPLIES };
 
 	if (ref->kind == M365_FROM_SET) {
-		const struct m365_set *s = &r->data->sets[ref->set];
+		const struct m365_set *s = &w->r->data->sets[ref->set];
 
 		m.set_id = s->id;
 		m.category = s->category;
-		m.excluded = r->set_excluded[ref->set];
-		if (m.excluded == M365_APPLIES && port >= 0 && r->match_ports &&
-		    !endpoints_ports_contain(&s->tcp, (unsigned)port))
+		m.excluded = w->r->set_excluded[ref->set];
+		if (m.excluded == M365_APPLIES && w->port >= 0 &&
+		    w->r->match_ports &&
+		    !endpoints_ports_contain(&s->tcp, (unsigned)w->port))
 			m.excluded = M365_EXCLUDED_PORT;
 		if (m.excluded == M365_APPLIES && s->category > v->category)
 			v->category = s->category;
@@ -280,11 +291,9 @@ void
 matcher_lookup(const struct m365_rules *r, const char *query, size_t len,
     int port, struct m365_verdict *v)
 {
-	uint32_t hits[M365_LOOKUP_MAX_HITS];
 	struct host_query q;
-	const struct ref *refs;
+	struct weigh_ctx w = { r, NULL, port, v };
 	bool by_category;
-	size_t n;
 
 	v->category = M365_CAT_NONE;
 	v->direct = v->extra_direct = v->never_direct = v->custom = false;
@@ -298,18 +307,12 @@ matcher_lookup(const struct m365_rules *r, const char *query, size_t len,
 	}
 	if (q.kind == HOST_IP) {
 		v->is_ip = true;
-		n = prefix_table_lookup(r->prefixes, &q.addr, hits,
-		    M365_LOOKUP_MAX_HITS);
-		refs = r->prefix_refs;
+		w.refs = r->prefix_refs;
+		prefix_table_visit(r->prefixes, &q.addr, weigh, &w);
 	} else {
-		n = names_lookup(r->names, q.name, q.len, hits,
-		    M365_LOOKUP_MAX_HITS);
-		refs = r->name_refs;
+		w.refs = r->name_refs;
+		names_visit(r->names, q.name, q.len, weigh, &w);
 	}
-	if (n > M365_LOOKUP_MAX_HITS)
-		n = M365_LOOKUP_MAX_HITS;
-	for (size_t i = 0; i < n; i++)
-		weigh(r, &refs[hits[i]], port, v);
 	by_category = (r->direct_mask & (1u << v->category)) != 0;
 	v->direct = !v->never_direct && (v->extra_direct || by_category);
 	v->custom = v->direct && !by_category;

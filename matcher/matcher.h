@@ -38,8 +38,7 @@ struct m365_match {
 	enum m365_exclusion excluded;
 };
 
-#define M365_VERDICT_MATCHES 32
-#define M365_LOOKUP_MAX_HITS 1024       /* patterns/prefixes weighed per query */
+#define M365_VERDICT_MATCHES 32         /* kept for explaining; all count */
 
 struct m365_verdict {
 	enum m365_category category;    /* highest of the applying sets */

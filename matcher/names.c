@@ -317,13 +317,12 @@ names_free(struct name_table *t)
 /* --- lookup ------------------------------------------------------------ */
 
 static size_t
-emit(const uint32_t *refs, uint32_t start, uint32_t count, uint32_t *out,
-    size_t cap, size_t total)
+emit(const uint32_t *refs, uint32_t start, uint32_t count,
+    names_visit_fn *visit, void *ctx, size_t total)
 {
-	for (uint32_t i = 0; i < count; i++, total++)
-		if (total < cap)
-			out[total] = refs[start + i];
-	return total;
+	for (uint32_t i = 0; i < count; i++)
+		visit(ctx, refs[start + i]);
+	return total + count;
 }
 
 static bool
@@ -341,33 +340,60 @@ glob_match(const struct name_table *t, const struct glob_re *g,
 }
 
 size_t
-names_lookup(const struct name_table *t, const char *host, size_t len,
-    uint32_t *out, size_t cap)
+names_visit(const struct name_table *t, const char *host, size_t len,
+    names_visit_fn *visit, void *ctx)
 {
 	const struct node *nd = &t->nodes[0];
-	size_t total = emit(t->refs, nd->suffix_start, nd->suffix_n, out, cap, 0);
+	size_t total = emit(t->refs, nd->suffix_start, nd->suffix_n, visit, ctx,
+	    0);
 
 	/* walk the reversed host: every node passed ends a suffix of it */
-	for (size_t i = len; i > 0 && nd->n_children > 0; i--) {
-		const char *hit = memchr(t->chars + nd->child_start, host[i - 1],
-		    nd->n_children);
+	for (size_t i = len; i > 0; i--) {
+		const char *c = t->chars + nd->child_start;
+		uint32_t k = 0;
 
-		if (hit == NULL)
+		/* most nodes have one or two children: a loop beats memchr */
+		while (k < nd->n_children && c[k] != host[i - 1])
+			k++;
+		if (k == nd->n_children)
 			break;
-		nd = &t->nodes[hit - t->chars];
-		total = emit(t->refs, nd->suffix_start, nd->suffix_n, out, cap,
+		nd = &t->nodes[nd->child_start + k];
+		total = emit(t->refs, nd->suffix_start, nd->suffix_n, visit, ctx,
 		    total);
 		if (i == 1)
-			total = emit(t->refs, nd->exact_start, nd->exact_n, out,
-			    cap, total);
+			total = emit(t->refs, nd->exact_start, nd->exact_n, visit,
+			    ctx, total);
 	}
 	for (size_t i = 0; i < t->n_re; i++)
 		if (glob_match(t, &t->re[i], host, len)) {
-			if (total < cap)
-				out[total] = t->re[i].index;
+			visit(ctx, t->re[i].index);
 			total++;
 		}
 	return total;
+}
+
+struct collect_ctx {
+	uint32_t *out;
+	size_t cap, n;
+};
+
+static void
+collect(void *ctx, uint32_t index)
+{
+	struct collect_ctx *c = ctx;
+
+	if (c->n < c->cap)
+		c->out[c->n] = index;
+	c->n++;
+}
+
+size_t
+names_lookup(const struct name_table *t, const char *host, size_t len,
+    uint32_t *out, size_t cap)
+{
+	struct collect_ctx c = { out, cap, 0 };
+
+	return names_visit(t, host, len, collect, &c);
 }
 
 size_t

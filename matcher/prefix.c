@@ -9,17 +9,6 @@
 #include "parse.h"
 
 static void
-ip_from_bytes(const unsigned char b[16], struct ip_addr *a)
-{
-	a->hi = 0;
-	a->lo = 0;
-	for (int i = 0; i < 8; i++) {
-		a->hi = (a->hi << 8) | b[i];
-		a->lo = (a->lo << 8) | b[i + 8];
-	}
-}
-
-static void
 ip_to_bytes(const struct ip_addr *a, unsigned char b[16])
 {
 	for (int i = 0; i < 8; i++) {
@@ -28,35 +17,152 @@ ip_to_bytes(const struct ip_addr *a, unsigned char b[16])
 	}
 }
 
-static bool
+void
+ip_from_v4(uint32_t v4, struct ip_addr *a)
+{
+	a->hi = 0;
+	a->lo = 0xffff00000000u | v4;
+}
+
+bool
 ip_is_v4_mapped(const struct ip_addr *a)
 {
 	return a->hi == 0 && (a->lo >> 32) == 0xffffu;
 }
 
+/* Dotted-quad IPv4 ("a.b.c.d", no leading zeros, as inet_pton): written
+ * out because the helper parses an address per request and inet_pton's
+ * copying and strlen were a third of that cost. */
+int
+ip_parse_v4(const char *s, size_t len, uint32_t *out)
+{
+	uint32_t v = 0, octet = 0;
+	size_t digits = 0, dots = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9') {
+			if (digits > 0 && octet == 0)
+				return -1;      /* leading zero */
+			octet = octet * 10 + (uint32_t)(c - '0');
+			if (++digits > 3 || octet > 255)
+				return -1;
+		} else if (c == '.' && digits > 0 && dots < 3) {
+			v = v << 8 | octet;
+			octet = 0;
+			digits = 0;
+			dots++;
+		} else {
+			return -1;
+		}
+	}
+	if (dots != 3 || digits == 0)
+		return -1;
+	*out = v << 8 | octet;
+	return 0;
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Spreads the groups g[0..n) of an IPv6 text with "::" before group gap
+ * (or none: gap < 0) over the 8 groups of *a. */
+static void
+ip6_expand(const uint16_t *g, size_t n, int gap, struct ip_addr *a)
+{
+	uint16_t full[8] = { 0 };
+	size_t head = gap < 0 ? n : (size_t)gap;
+
+	for (size_t i = 0; i < head; i++)
+		full[i] = g[i];
+	for (size_t i = head; i < n; i++)
+		full[8 - (n - i)] = g[i];
+	a->hi = (uint64_t)full[0] << 48 | (uint64_t)full[1] << 32 |
+	    (uint64_t)full[2] << 16 | full[3];
+	a->lo = (uint64_t)full[4] << 48 | (uint64_t)full[5] << 32 |
+	    (uint64_t)full[6] << 16 | full[7];
+}
+
+/* IPv6 text (RFC 4291 2.2: hex groups, one "::", an IPv4 tail), accepting
+ * what glibc's inet_pton accepts (tests/unit/test_prefix.c cross-checks
+ * the two).  Written out for the same reason as ip_parse_v4. */
+int
+ip_parse_v6(const char *s, size_t len, struct ip_addr *a)
+{
+	uint16_t g[8];
+	size_t n = 0, i = 0;
+	int gap = -1;
+
+	if (len >= 2 && s[0] == ':' && s[1] == ':') {
+		gap = 0;
+		i = 2;
+	} else if (len > 0 && s[0] == ':') {
+		return -1;
+	}
+	while (i < len) {
+		size_t start = i;
+		unsigned v = 0;
+		int d;
+
+		while (i < len && i - start < 5 && (d = hex_digit(s[i])) >= 0) {
+			v = v * 16 + (unsigned)d;
+			i++;
+		}
+		if (i < len && s[i] == '.') {   /* the IPv4 tail */
+			uint32_t v4;
+
+			if (n > 6 || ip_parse_v4(s + start, len - start, &v4) != 0)
+				return -1;
+			g[n++] = (uint16_t)(v4 >> 16);
+			g[n++] = (uint16_t)v4;
+			break;
+		}
+		if (i == start || i - start > 4 || n == 8)
+			return -1;
+		g[n++] = (uint16_t)v;
+		if (i == len)
+			break;
+		if (s[i++] != ':' || i == len)
+			return -1;
+		if (s[i] == ':') {
+			if (gap >= 0)
+				return -1;
+			gap = (int)n;
+			i++;
+		}
+	}
+	if (gap < 0 ? n != 8 : n > 7)
+		return -1;
+	ip6_expand(g, n, gap, a);
+	return 0;
+}
+
 int
 ip_parse(const char *s, size_t len, struct ip_addr *a, bool *v4)
 {
-	char buf[INET6_ADDRSTRLEN + 1];
-	unsigned char b[16] = { 0 };
+	uint32_t v;
 
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (inet_pton(AF_INET, buf, b + 12) == 1) {
-		b[10] = 0xff;
-		b[11] = 0xff;
-		ip_from_bytes(b, a);
+	if (memchr(s, ':', len) == NULL) {
+		if (ip_parse_v4(s, len, &v) != 0)
+			return -1;
+		ip_from_v4(v, a);
 		*v4 = true;
 		return 0;
 	}
-	if (inet_pton(AF_INET6, buf, b) == 1) {
-		ip_from_bytes(b, a);
-		*v4 = ip_is_v4_mapped(a);
-		return 0;
-	}
-	return -1;
+	if (ip_parse_v6(s, len, a) != 0)
+		return -1;
+	*v4 = ip_is_v4_mapped(a);
+	return 0;
 }
 
 /* The mask of the host bits of a /len prefix, as two halves. */
@@ -74,25 +180,27 @@ prefix_parse(const char *s, size_t len, bool bare_ok, struct ip_prefix *p,
 	const char *slash = memchr(s, '/', len);
 	size_t alen = slash != NULL ? (size_t)(slash - s) : len;
 	uint64_t plen, mhi, mlo;
-	bool v4;
+	bool v4, text_v4;
 
 	if (ip_parse(s, alen, &p->addr, &v4) != 0) {
 		*why = "invalid address";
 		return -1;
 	}
+	/* the length counts in the family the text is written in */
+	text_v4 = memchr(s, ':', alen) == NULL;
 	if (slash == NULL) {
 		if (!bare_ok) {
 			*why = "missing prefix length";
 			return -1;
 		}
-		plen = v4 ? 32 : 128;
-	} else if (parse_uint(slash + 1, len - alen - 1, v4 ? 32 : 128,
+		plen = text_v4 ? 32 : 128;
+	} else if (parse_uint(slash + 1, len - alen - 1, text_v4 ? 32 : 128,
 	    &plen) != 0) {
 		*why = "prefix length out of range";
 		return -1;
 	}
-	p->v4 = v4;
-	p->len = (unsigned)plen + (v4 ? 96 : 0);
+	p->len = (unsigned)plen + (text_v4 ? 96 : 0);
+	p->v4 = v4 && p->len >= 96;
 	host_mask(p->len, &mhi, &mlo);
 	if ((p->addr.hi & mhi) != 0 || (p->addr.lo & mlo) != 0) {
 		*why = "host bits set";
@@ -317,27 +425,48 @@ prefix_table_free(struct prefix_table *t)
 }
 
 size_t
+prefix_table_visit(const struct prefix_table *t, const struct ip_addr *a,
+    prefix_visit_fn *visit, void *ctx)
+{
+	const struct interval *base = t->iv;
+	size_t n = t->n_iv, total = 0;
+
+	/* the last interval whose start <= a (iv[0] starts at ::), by a
+	 * branch-free binary search: the compiler turns it into cmovs */
+	while (n > 1) {
+		size_t half = n / 2;
+		const struct ip_addr *st = &base[half].start;
+		bool le = st->hi < a->hi || (st->hi == a->hi && st->lo <= a->lo);
+
+		base = le ? base + half : base;
+		n -= half;
+	}
+	for (uint32_t u = base->innermost; u != PREFIX_NONE; u = t->parent[u])
+		for (uint32_t k = t->first[u]; k < t->first[u + 1]; k++, total++)
+			visit(ctx, t->order[k]);
+	return total;
+}
+
+struct collect_ctx {
+	uint32_t *out;
+	size_t cap, n;
+};
+
+static void
+collect(void *ctx, uint32_t index)
+{
+	struct collect_ctx *c = ctx;
+
+	if (c->n < c->cap)
+		c->out[c->n] = index;
+	c->n++;
+}
+
+size_t
 prefix_table_lookup(const struct prefix_table *t, const struct ip_addr *a,
     uint32_t *out, size_t cap)
 {
-	size_t lo = 0, hi = t->n_iv, total = 0;
+	struct collect_ctx c = { out, cap, 0 };
 
-	/* the last interval whose start <= a; iv[0] starts at :: */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ip_cmp(&t->iv[mid].start, a) <= 0)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	for (uint32_t u = t->iv[lo].innermost; u != PREFIX_NONE;
-	    u = t->parent[u]) {
-		for (uint32_t k = t->first[u]; k < t->first[u + 1]; k++) {
-			if (total < cap)
-				out[total] = t->order[k];
-			total++;
-		}
-	}
-	return total;
+	return prefix_table_visit(t, a, collect, &c);
 }

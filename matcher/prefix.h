@@ -26,6 +26,16 @@ struct ip_prefix {
  * when it is not an address.  *v4 says whether it is IPv4 or IPv4-mapped. */
 int ip_parse(const char *s, size_t len, struct ip_addr *a, bool *v4);
 
+/* The two halves of ip_parse: dotted-quad IPv4 (no leading zeros) into a
+ * host-order value, and IPv6 text (hex groups, "::", an IPv4 tail) into *a.
+ * Each returns 0, or -1 when s[0..len) is not such an address. */
+int ip_parse_v4(const char *s, size_t len, uint32_t *out);
+int ip_parse_v6(const char *s, size_t len, struct ip_addr *a);
+
+/* The IPv4-mapped address ::ffff:v4, and whether a is one. */
+void ip_from_v4(uint32_t v4, struct ip_addr *a);
+bool ip_is_v4_mapped(const struct ip_addr *a);
+
 /* Parses "addr/len" strictly: a valid address, a length in range, no host
  * bits set.  With bare_ok, "addr" alone means a host prefix.  Returns 0, or
  * -1 with *why set to a static reason. */
@@ -60,9 +70,16 @@ struct prefix_table *prefix_table_new(const struct ip_prefix *prefixes,
     size_t n);
 void prefix_table_free(struct prefix_table *t);
 
-/* Calls out with the input indices of every prefix containing a, innermost
- * first, up to cap of them; returns how many there are in all.  Allocation
- * free. */
+/* Called with the input index of each prefix containing the address. */
+typedef void prefix_visit_fn(void *ctx, uint32_t index);
+
+/* Calls visit with the input index of every prefix containing a, innermost
+ * first; returns how many there are.  Allocation free, no bound. */
+size_t prefix_table_visit(const struct prefix_table *t,
+    const struct ip_addr *a, prefix_visit_fn *visit, void *ctx);
+
+/* prefix_table_visit collecting the indices into out, up to cap of them;
+ * returns how many there are in all. */
 size_t prefix_table_lookup(const struct prefix_table *t,
     const struct ip_addr *a, uint32_t *out, size_t cap);
 
