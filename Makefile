@@ -44,7 +44,7 @@ MATCHER_SRC = matcher/log.c matcher/parse.c matcher/prefix.c matcher/host.c \
 	matcher/names.c matcher/endpoints.c matcher/config.c matcher/matcher.c \
 	matcher/source.c
 MATCHER_OBJ = $(MATCHER_SRC:%.c=$(B)/%.o) $(B)/matcher/snapshot.o
-HELPER_SRC = helper/proto.c helper/ext_m365_acl.c
+HELPER_SRC = helper/proto.c helper/memo.c helper/ext_m365_acl.c
 CLI_SRC = cli/check.c cli/m365-direct.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)

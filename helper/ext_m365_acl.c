@@ -14,12 +14,14 @@
 #include "config.h"
 #include "log.h"
 #include "matcher.h"
+#include "memo.h"
 #include "parse.h"
 #include "proto.h"
 #include "source.h"
 
 #define IN_CAP (256 * 1024)
 #define OUT_CAP (256 * 1024)
+#define DEFAULT_CACHE_SIZE 16384    /* 64-byte slots: 1 MiB */
 
 struct helper {
 	const char *data_opt;
@@ -27,6 +29,8 @@ struct helper {
 	struct proto_fields fields;
 	bool concurrency;
 	unsigned reload_interval;
+	size_t cache_size;
+	struct memo *memo;              /* NULL: --cache-size 0 */
 	struct m365_rules *rules;
 	struct source src;
 	struct timespec last_check;
@@ -49,6 +53,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: ext_m365_acl [-c CONF] [--data FILE] [--state-dir DIR] [--concurrency]\n"
 "                    [--fields LIST] [--reload-interval SECONDS]\n"
+"                    [--cache-size N]\n"
 "\n"
 "Squid external ACL helper: answers OK m365=direct for Microsoft 365\n"
 "endpoints that should go direct, ERR m365=proxy for everything else.\n"
@@ -63,6 +68,9 @@ usage(FILE *f)
 "                       default host,port; fields beyond the list are ignored\n"
 "  --reload-interval S  check the data file for changes at most every S\n"
 "                       seconds (default 60; 0 = on every request batch)\n"
+"  --cache-size N       remember the answers to up to N distinct requests\n"
+"                       (default 16384, 1 MiB; 0 = off); forgotten on\n"
+"                       every reload\n"
 "  -h, --help           this text\n"
 "  -V, --version        print the version\n"
 "\n"
@@ -79,6 +87,7 @@ parse_args(struct helper *h, int argc, char **argv)
 		{ "concurrency", no_argument, NULL, 'C' },
 		{ "fields", required_argument, NULL, 'f' },
 		{ "reload-interval", required_argument, NULL, 'r' },
+		{ "cache-size", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -89,6 +98,7 @@ parse_args(struct helper *h, int argc, char **argv)
 	int ch;
 
 	h->reload_interval = 60;
+	h->cache_size = DEFAULT_CACHE_SIZE;
 	proto_parse_fields("host,port", &h->fields, &why);
 	while ((ch = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (ch) {
@@ -116,6 +126,15 @@ parse_args(struct helper *h, int argc, char **argv)
 				exit(2);
 			}
 			h->reload_interval = (unsigned)n;
+			break;
+		case 'm':
+			if (parse_uint(optarg, strlen(optarg), MEMO_MAX_SLOTS,
+			    &n) != 0) {
+				log_warnx("--cache-size: 0..%u entries",
+				    MEMO_MAX_SLOTS);
+				exit(2);
+			}
+			h->cache_size = (size_t)n;
 			break;
 		case 'h':
 			usage(stdout);
@@ -163,6 +182,8 @@ reload(struct helper *h)
 	}
 	matcher_free(h->rules);
 	h->rules = r;
+	if (h->memo != NULL)
+		memo_clear(h->memo);
 	log_warnx("loaded %s%s%s", source_kind_name(src.kind),
 	    src.path[0] != '\0' ? " " : "", src.path);
 }
@@ -213,26 +234,64 @@ answer_error(struct helper *h, const char *id, size_t id_len, const char *why)
 	log_warnx("bad request: %s", why);
 }
 
+/* The memo key of a request line: what follows the channel ID.  Returns
+ * false when the line is not worth memoising. */
+static bool
+memo_key(const struct helper *h, const char *line, size_t len,
+    size_t *prefix)
+{
+	size_t id_len = 0;
+
+	if (h->memo == NULL)
+		return false;
+	if (h->concurrency) {
+		id_len = proto_line_id(line, len);
+		if (id_len == 0 || id_len == len)
+			return false;
+		*prefix = id_len + 1;   /* the ID and its space */
+	} else {
+		*prefix = 0;
+	}
+	return len - *prefix <= MEMO_KEY_MAX;
+}
+
 static void
 handle_line(struct helper *h, const char *line, size_t len)
 {
 	struct proto_request req;
 	struct m365_verdict v;
-	const char *why;
+	const char *why, *ans;
+	size_t prefix = 0, alen, start;
+	uint64_t hash = 0;
+	bool memo;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	if (h->out_len + PROTO_MAX_ANSWER > OUT_CAP)
+		flush_out(h);
+	memo = memo_key(h, line, len, &prefix);
+	if (memo) {
+		hash = memo_hash(line + prefix, len - prefix);
+		ans = memo_get(h->memo, line + prefix, len - prefix, hash, &alen);
+		if (ans != NULL) {
+			memcpy(h->out + h->out_len, line, prefix);
+			memcpy(h->out + h->out_len + prefix, ans, alen);
+			h->out_len += prefix + alen;
+			return;
+		}
+	}
 	if (proto_parse_line(&h->fields, h->concurrency, line, len, &req,
 	    &why) != 0) {
 		answer_error(h, req.id, req.id_len, why);
 		return;
 	}
-	matcher_lookup(h->rules, req.host, req.host_len,
-	    req.port, &v);
-	if (h->out_len + PROTO_MAX_ANSWER > OUT_CAP)
-		flush_out(h);
+	matcher_lookup(h->rules, req.host, req.host_len, req.port, &v);
+	start = h->out_len;
 	h->out_len += proto_format_verdict(h->out + h->out_len, req.id,
 	    req.id_len, &v);
+	if (memo)
+		memo_put(h->memo, line + prefix, len - prefix, hash,
+		    h->out + start + prefix, h->out_len - start - prefix);
 }
 
 /* Answers a line that was too long to keep, on its channel if the start
@@ -324,6 +383,10 @@ main(int argc, char **argv)
 	    true, &h.src, err, sizeof(err));
 	if (h.rules == NULL) {
 		log_warnx("%s", err);
+		return 1;
+	}
+	if (h.cache_size > 0 && (h.memo = memo_new(h.cache_size)) == NULL) {
+		log_warnx("out of memory for --cache-size %zu", h.cache_size);
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &h.last_check);

@@ -1,0 +1,145 @@
+/* memo.c - see memo.h.  Hand-written: a dozen lines of direct-mapped table,
+ * where a general hash-table library would cost more than it saves. */
+#include "memo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One cache line: a slot is checked with a single memory access. */
+struct slot {
+	uint32_t generation;            /* valid when equal to the memo's */
+	uint16_t answer;                /* index into the answer pool */
+	uint8_t klen;
+	char key[MEMO_KEY_MAX + 1];
+};
+
+_Static_assert(sizeof(struct slot) == 64, "a memo slot is one cache line");
+
+struct answer {
+	uint8_t len;
+	char text[MEMO_ANSWER_MAX];
+};
+
+struct memo {
+	struct slot *slots;
+	size_t mask;
+	uint32_t generation;
+	struct answer *answers;         /* interned, this generation */
+	size_t n_answers;
+};
+
+struct memo *
+memo_new(size_t slots)
+{
+	struct memo *m;
+	size_t n = 1;
+
+	if (slots == 0 || slots > MEMO_MAX_SLOTS)
+		return NULL;
+	while (n < slots)
+		n <<= 1;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	m->slots = aligned_alloc(sizeof(struct slot), n * sizeof(*m->slots));
+	m->answers = calloc(MEMO_MAX_ANSWERS, sizeof(*m->answers));
+	if (m->slots == NULL || m->answers == NULL) {
+		memo_free(m);
+		return NULL;
+	}
+	memset(m->slots, 0, n * sizeof(*m->slots));
+	m->mask = n - 1;
+	m->generation = 1;
+	return m;
+}
+
+void
+memo_free(struct memo *m)
+{
+	if (m == NULL)
+		return;
+	free(m->slots);
+	free(m->answers);
+	free(m);
+}
+
+void
+memo_clear(struct memo *m)
+{
+	m->n_answers = 0;
+	if (++m->generation == 0) {     /* wrapped: old stamps could match */
+		memset(m->slots, 0, (m->mask + 1) * sizeof(*m->slots));
+		m->generation = 1;
+	}
+}
+
+/* Eight bytes at a time, folded with rotations and one final multiply:
+ * collisions only cost a miss (the key is compared in full). */
+uint64_t
+memo_hash(const char *key, size_t len)
+{
+	uint64_t h = len;
+
+	while (len >= 8) {
+		uint64_t w;
+
+		memcpy(&w, key, 8);
+		h = ((h << 23) | (h >> 41)) ^ w;
+		key += 8;
+		len -= 8;
+	}
+	if (len > 0) {
+		uint64_t w = 0;
+
+		memcpy(&w, key, len);
+		h = ((h << 23) | (h >> 41)) ^ w;
+	}
+	h *= 0x9e3779b97f4a7c15u;
+	return h ^ (h >> 32);
+}
+
+const char *
+memo_get(const struct memo *m, const char *key, size_t klen, uint64_t hash,
+    size_t *alen)
+{
+	const struct slot *s = &m->slots[hash & m->mask];
+	const struct answer *a;
+
+	if (s->generation != m->generation || s->klen != klen ||
+	    memcmp(s->key, key, klen) != 0)
+		return NULL;
+	a = &m->answers[s->answer];
+	*alen = a->len;
+	return a->text;
+}
+
+/* The pool index of answer, added if new; -1 when the pool is full. */
+static int
+intern(struct memo *m, const char *answer, size_t alen)
+{
+	for (size_t i = 0; i < m->n_answers; i++)
+		if (m->answers[i].len == alen &&
+		    memcmp(m->answers[i].text, answer, alen) == 0)
+			return (int)i;
+	if (m->n_answers == MEMO_MAX_ANSWERS)
+		return -1;
+	m->answers[m->n_answers].len = (uint8_t)alen;
+	memcpy(m->answers[m->n_answers].text, answer, alen);
+	return (int)m->n_answers++;
+}
+
+void
+memo_put(struct memo *m, const char *key, size_t klen, uint64_t hash,
+    const char *answer, size_t alen)
+{
+	struct slot *s = &m->slots[hash & m->mask];
+	int a;
+
+	if (klen > MEMO_KEY_MAX || alen > MEMO_ANSWER_MAX ||
+	    (a = intern(m, answer, alen)) < 0)
+		return;
+	s->generation = m->generation;
+	s->answer = (uint16_t)a;
+	s->klen = (uint8_t)klen;
+	memcpy(s->key, key, klen);
+}
