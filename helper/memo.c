@@ -21,7 +21,8 @@ struct answer {
 };
 
 struct memo {
-	struct slot *slots;
+	void *raw;                      /* calloc'd: pages stay untouched */
+	struct slot *slots;             /* raw, aligned to a cache line */
 	size_t mask;
 	uint32_t generation;
 	struct answer *answers;         /* interned, this generation */
@@ -41,13 +42,16 @@ memo_new(size_t slots)
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return NULL;
-	m->slots = aligned_alloc(sizeof(struct slot), n * sizeof(*m->slots));
+	/* calloc, not aligned_alloc + memset: a large calloc is mmap'd zero
+	 * pages, so memory is only used as slots fill */
+	m->raw = calloc(n + 1, sizeof(struct slot));
 	m->answers = calloc(MEMO_MAX_ANSWERS, sizeof(*m->answers));
-	if (m->slots == NULL || m->answers == NULL) {
+	if (m->raw == NULL || m->answers == NULL) {
 		memo_free(m);
 		return NULL;
 	}
-	memset(m->slots, 0, n * sizeof(*m->slots));
+	m->slots = (struct slot *)(((uintptr_t)m->raw + sizeof(struct slot) - 1) &
+	    ~(uintptr_t)(sizeof(struct slot) - 1));
 	m->mask = n - 1;
 	m->generation = 1;
 	return m;
@@ -58,7 +62,7 @@ memo_free(struct memo *m)
 {
 	if (m == NULL)
 		return;
-	free(m->slots);
+	free(m->raw);
 	free(m->answers);
 	free(m);
 }

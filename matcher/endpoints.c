@@ -103,12 +103,14 @@ endpoints_ports_contain(const struct m365_ports *p, unsigned port)
 }
 
 /* What a pass over the raw JSON finds before cJSON sees it.  cJSON has only
- * a compile-time nesting limit, and it decodes "\u0000" into a NUL that
+ * a compile-time nesting limit; it decodes "\u0000" into a NUL that
  * silently cuts a string short ("outlook.office365.com\u0000.evil.net"
- * would load as outlook.office365.com), so both are caught here. */
+ * would load as outlook.office365.com), and it takes raw control bytes
+ * (a raw NUL does the same) although RFC 8259 forbids them.  All are
+ * caught here. */
 struct prescan {
 	bool too_deep;
-	bool nul;               /* a \u0000 escape was found ... */
+	bool nul;               /* a NUL or control character was found ... */
 	size_t nul_set;         /* ... in the nul_set'th object (1-based) */
 	char nul_key[32];       /* ... under this key of it */
 };
@@ -138,8 +140,8 @@ prescan_json(const char *text, size_t len, unsigned max, struct prescan *p)
 		char c = text[i];
 
 		if (in_str) {
-			if (c == '\\' && i + 5 < len &&
-			    memcmp(text + i + 1, "u0000", 5) == 0) {
+			if ((unsigned char)c < 0x20 || (c == '\\' && i + 5 < len &&
+			    memcmp(text + i + 1, "u0000", 5) == 0)) {
 				p->nul = true;
 				p->nul_set = set;
 				memcpy(p->nul_key, key, sizeof(key));
@@ -177,11 +179,11 @@ nul_error(const cJSON *root, const struct prescan *p, char *err,
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
 
 	if (cJSON_IsNumber(id))
-		snprintf(err, errlen, "set %d: %s: string holds a NUL "
-		    "character (\\u0000)", id->valueint, p->nul_key);
+		snprintf(err, errlen, "set %d: %s: string holds a NUL or "
+		    "control character", id->valueint, p->nul_key);
 	else
-		snprintf(err, errlen, "set #%zu: %s: string holds a NUL "
-		    "character (\\u0000)", p->nul_set, p->nul_key);
+		snprintf(err, errlen, "set #%zu: %s: string holds a NUL or "
+		    "control character", p->nul_set, p->nul_key);
 }
 
 struct load_ctx {
@@ -205,8 +207,16 @@ static int
 fail_entry(struct load_ctx *c, int id, const char *field, const char *entry,
     const char *why)
 {
-	snprintf(c->err, c->errlen, "set %d: %s: \"%.200s\": %s", id, field,
-	    entry, why);
+	char shown[201];
+	size_t n = 0;
+
+	/* the entry is untrusted: no control bytes into logs */
+	for (; entry[n] != '\0' && n < sizeof(shown) - 1; n++)
+		shown[n] = (unsigned char)entry[n] < 0x20 || entry[n] == 0x7f ||
+		    entry[n] == '"' ? '?' : entry[n];
+	shown[n] = '\0';
+	snprintf(c->err, c->errlen, "set %d: %s: \"%s\": %s", id, field,
+	    shown, why);
 	return -1;
 }
 
@@ -371,6 +381,7 @@ endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
 {
 	struct load_ctx c = { err, errlen, 0, 0 };
 	struct prescan scan;
+	const char *end;
 	struct m365_data *d = NULL;
 	cJSON *root = NULL;
 	const cJSON *obj;
@@ -387,11 +398,17 @@ endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
 		    M365_DATA_MAX_DEPTH);
 		return NULL;
 	}
-	root = cJSON_ParseWithLength(text, len);
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (root == NULL) {
 		snprintf(err, errlen, "invalid JSON near byte %td",
 		    cJSON_GetErrorPtr() != NULL ? cJSON_GetErrorPtr() - text : 0);
 		return NULL;
+	}
+	end += strspn(end, " \t\r\n");
+	if (end < text + len) {
+		snprintf(err, errlen, "text after the JSON array at byte %td",
+		    end - text);
+		goto fail;
 	}
 	if (scan.nul) {
 		nul_error(root, &scan, err, errlen);

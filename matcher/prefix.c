@@ -152,9 +152,9 @@ ip_parse(const char *s, size_t len, struct ip_addr *a, bool *v4)
 {
 	uint32_t v;
 
-	if (memchr(s, ':', len) == NULL) {
-		if (ip_parse_v4(s, len, &v) != 0)
-			return -1;
+	/* each parser gives up at the first character it cannot take, so
+	 * trying IPv4 first costs an IPv6 literal at most five characters */
+	if (ip_parse_v4(s, len, &v) == 0) {
 		ip_from_v4(v, a);
 		*v4 = true;
 		return 0;

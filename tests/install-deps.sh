@@ -3,7 +3,7 @@
 # apt-get as root, sudo otherwise, else names what is needed.
 set -eu
 PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
-      squid-openssl curl python3 perl iproute2 procps"
+      squid-openssl curl python3 perl iproute2 procps time"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -1,0 +1,694 @@
+/* test_config.c - m365-direct.conf: "key = value", '#' comments, list keys
+ * repeatable and comma-separated, errors as "file:line: message", every one
+ * of them reported (DESIGN.md §7). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "endpoints.h"
+
+/* --- a tiny table runner: one cmocka test per row --------------------- */
+
+struct suite {
+	struct CMUnitTest *t;
+	size_t n, cap;
+};
+
+static void
+suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
+    const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	for (char *p = name; *p != '\0'; p++)
+		if (*p == '#' || *p == '\n' || *p == '\t')
+			*p = '_';
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->t = realloc(s->t, s->cap * sizeof(*s->t));
+		if (s->t == NULL)
+			abort();
+	}
+	s->t[s->n].name = strdup(name);
+	s->t[s->n].test_func = fn;
+	s->t[s->n].setup_func = NULL;
+	s->t[s->n].teardown_func = NULL;
+	s->t[s->n].initial_state = state;
+	s->n++;
+}
+
+static int
+suite_run(struct suite *s, const char *name)
+{
+	int rc = _cmocka_run_group_tests(name, s->t, s->n, NULL, NULL);
+
+	for (size_t i = 0; i < s->n; i++)
+		free((char *)s->t[i].name);
+	free(s->t);
+	return rc;
+}
+
+/* --- temp files -------------------------------------------------------- */
+
+/* Writes text[0..len) to a new temp file; its path goes to path. */
+static void
+write_tmp(const char *text, size_t len, char *path, size_t size)
+{
+	const char *dir = getenv("TMPDIR");
+	FILE *f;
+	int fd;
+
+	snprintf(path, size, "%s/m365-test-config.XXXXXX",
+	    dir != NULL && dir[0] != '\0' ? dir : "/tmp");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A loaded configuration and its errors, removed after each test. */
+struct loaded {
+	char path[512];
+	struct m365_config c;
+	struct config_errors e;
+	int rc;
+};
+
+static void
+load_text(struct loaded *l, const char *text, size_t len)
+{
+	memset(l, 0, sizeof(*l));
+	write_tmp(text, len, l->path, sizeof(l->path));
+	assert_int_equal(config_init(&l->c), 0);
+	l->rc = config_load(&l->c, l->path, true, &l->e);
+}
+
+static void
+unload(struct loaded *l)
+{
+	unlink(l->path);
+	config_free(&l->c);
+	config_errors_free(&l->e);
+}
+
+static void
+print_errors(const struct loaded *l)
+{
+	for (size_t i = 0; i < l->e.n; i++)
+		print_error("  %s\n", l->e.msg[i]);
+}
+
+static void
+expect_clean(const struct loaded *l)
+{
+	if (l->rc != 0 || l->e.n != 0) {
+		print_errors(l);
+		fail_msg("config_load returned %d with %zu errors", l->rc,
+		    l->e.n);
+	}
+}
+
+static bool
+list_is(const struct m365_strlist *s, const char *const *want, size_t n)
+{
+	if (s->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s->v[i], want[i]) != 0)
+			return false;
+	return true;
+}
+
+#define MASK(c) (1u << (c))
+#define DEFAULT_MASK (MASK(M365_CAT_OPTIMIZE) | MASK(M365_CAT_ALLOW))
+
+/* --- defaults and good files ------------------------------------------ */
+
+static void
+check_defaults(const struct m365_config *c)
+{
+	assert_string_equal(c->state_dir, M365_DEFAULT_STATE_DIR);
+	assert_int_equal(c->policy.direct_mask, DEFAULT_MASK);
+	assert_int_equal(c->policy.service_areas.n, 0);
+	assert_false(c->policy.required_only);
+	assert_true(c->policy.match_ports);
+	assert_int_equal(c->policy.extra_direct.n, 0);
+	assert_int_equal(c->policy.never_direct.n, 0);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct m365_config c;
+
+	(void)state;
+	assert_int_equal(config_init(&c), 0);
+	check_defaults(&c);
+	config_free(&c);
+	config_free(&c);        /* twice is harmless */
+}
+
+/* Files that change nothing. */
+static const char *const neutral[] = {
+	"",
+	"\n\n\n",
+	"# only a comment\n",
+	"   \t  \n# x = y\n\t# indented comment\n",
+	"#state_dir = relative\n",
+	"state_dir = /var/lib/m365-direct # no LF at the end",
+	"# CRLF\r\n\r\n",
+};
+
+static void
+test_neutral(void **state)
+{
+	const char *text = *state;
+	struct loaded l;
+
+	load_text(&l, text, strlen(text));
+	expect_clean(&l);
+	check_defaults(&l.c);
+	unload(&l);
+}
+
+static void
+test_every_key(void **state)
+{
+	static const char text[] =
+	    "# every key\n"
+	    "state_dir = /srv/m365-direct\n"
+	    "direct_categories = optimize\n"
+	    "service_areas = Exchange, Skype\n"
+	    "required_only = yes\n"
+	    "match_ports = no\n"
+	    "extra_direct = *.contoso.com, 10.0.0.0/8\n"
+	    "never_direct = login.microsoftonline.com\n"
+	    "never_direct = 13.107.6.152/31 2603:1006::/40\n";
+	static const char *const areas[] = { "Exchange", "Skype" };
+	static const char *const extra[] = { "*.contoso.com", "10.0.0.0/8" };
+	static const char *const never[] = { "login.microsoftonline.com",
+	    "13.107.6.152/31", "2603:1006::/40" };
+	struct loaded l;
+
+	(void)state;
+	load_text(&l, text, sizeof(text) - 1);
+	expect_clean(&l);
+	assert_string_equal(l.c.state_dir, "/srv/m365-direct");
+	assert_int_equal(l.c.policy.direct_mask, MASK(M365_CAT_OPTIMIZE));
+	assert_true(list_is(&l.c.policy.service_areas, areas, 2));
+	assert_true(l.c.policy.required_only);
+	assert_false(l.c.policy.match_ports);
+	assert_true(list_is(&l.c.policy.extra_direct, extra, 2));
+	assert_true(list_is(&l.c.policy.never_direct, never, 3));
+	unload(&l);
+}
+
+/* Blanks, tabs, CRLF, trailing comments, '=' inside a value. */
+static void
+test_layout(void **state)
+{
+	static const char text[] =
+	    "\t state_dir\t=\t/srv/a=b \t\r\n"
+	    "service_areas=Exchange,,Skype ,\tCommon\r\n"
+	    "match_ports = off # trailing comment\n"
+	    "required_only=TRUE\n"
+	    "   # never_direct = a.b\n";
+	static const char *const areas[] = { "Exchange", "Skype", "Common" };
+	struct loaded l;
+
+	(void)state;
+	load_text(&l, text, sizeof(text) - 1);
+	expect_clean(&l);
+	assert_string_equal(l.c.state_dir, "/srv/a=b");
+	assert_true(list_is(&l.c.policy.service_areas, areas, 3));
+	assert_false(l.c.policy.match_ports);
+	assert_true(l.c.policy.required_only);
+	assert_int_equal(l.c.policy.never_direct.n, 0);
+	unload(&l);
+}
+
+struct cat_case {
+	const char *text;
+	unsigned mask;
+};
+
+static const struct cat_case cat_cases[] = {
+	/* the first occurrence replaces the default, later ones add */
+	{ "direct_categories = default\n", MASK(M365_CAT_DEFAULT) },
+	{ "direct_categories = allow\n", MASK(M365_CAT_ALLOW) },
+	{ "direct_categories = optimize\ndirect_categories = allow\n",
+	    DEFAULT_MASK },
+	{ "direct_categories = optimize, allow, default\n",
+	    DEFAULT_MASK | MASK(M365_CAT_DEFAULT) },
+	{ "direct_categories = Optimize ALLOW\n", DEFAULT_MASK },
+	{ "direct_categories = optimize,optimize\n", MASK(M365_CAT_OPTIMIZE) },
+	{ "match_ports = yes\n", DEFAULT_MASK },
+};
+
+static void
+test_categories(void **state)
+{
+	const struct cat_case *c = *state;
+	struct loaded l;
+
+	load_text(&l, c->text, strlen(c->text));
+	expect_clean(&l);
+	assert_int_equal(l.c.policy.direct_mask, c->mask);
+	unload(&l);
+}
+
+/* Repeated list keys add to the list; the first replaces the default. */
+static void
+test_repeated_lists(void **state)
+{
+	static const char text[] =
+	    "service_areas = Exchange\n"
+	    "extra_direct = a.example\n"
+	    "service_areas = Skype,SharePoint\n"
+	    "extra_direct = b.example c.example\n"
+	    "extra_direct = 192.0.2.1\n";
+	static const char *const areas[] = { "Exchange", "Skype",
+	    "SharePoint" };
+	static const char *const extra[] = { "a.example", "b.example",
+	    "c.example", "192.0.2.1" };
+	struct loaded l;
+
+	(void)state;
+	load_text(&l, text, sizeof(text) - 1);
+	expect_clean(&l);
+	assert_true(list_is(&l.c.policy.service_areas, areas, 3));
+	assert_true(list_is(&l.c.policy.extra_direct, extra, 4));
+	unload(&l);
+}
+
+struct bool_case {
+	const char *v;
+	bool ok, value;
+};
+
+static const struct bool_case bool_cases[] = {
+	{ "yes", true, true }, { "no", true, false },
+	{ "true", true, true }, { "false", true, false },
+	{ "on", true, true }, { "off", true, false },
+	{ "1", true, true }, { "0", true, false },
+	{ "YES", true, true }, { "False", true, false },
+	{ "maybe", false, false }, { "2", false, false },
+	{ "yes please", false, false }, { "y", false, false },
+	{ "-1", false, false },
+};
+
+static void
+test_bool(void **state)
+{
+	const struct bool_case *c = *state;
+	char text[128];
+	struct loaded l;
+
+	for (int key = 0; key < 2; key++) {
+		/* start from the opposite of the expected value */
+		snprintf(text, sizeof(text), "%s = %s\n%s = %s\n",
+		    key ? "match_ports" : "required_only",
+		    c->value ? "no" : "yes",
+		    key ? "match_ports" : "required_only", c->v);
+		load_text(&l, text, strlen(text));
+		if (!c->ok) {
+			assert_int_equal(l.rc, -1);
+			assert_int_equal(l.e.n, 1);
+			assert_non_null(strstr(l.e.msg[0], ":2: "));
+		} else {
+			expect_clean(&l);
+			assert_int_equal(key ? l.c.policy.match_ports :
+			    l.c.policy.required_only, c->value);
+		}
+		unload(&l);
+	}
+}
+
+/* --- errors ------------------------------------------------------------ */
+
+struct err_line {
+	const char *line;
+	const char *mention;            /* a word the message must hold */
+};
+
+static const struct err_line err_lines[] = {
+	{ "bogus_key = 1", "bogus_key" },
+	{ "no equals sign here", "" },
+	{ "required_only = maybe", "required_only" },
+	{ "never_direct = x..y", "never_direct" },
+	{ "state_dir = relative/path", "state_dir" },
+	{ "direct_categories = optimize, fast", "direct_categories" },
+	{ "= value", "" },
+	{ "match_ports =", "match_ports" },
+	{ "extra_direct = 10.0.0.1/8", "extra_direct" },
+	{ "never_direct = https://x", "never_direct" },
+	{ "never_direct = 10.0.0.0/33", "never_direct" },
+	{ "never_direct = x:443", "never_direct" },
+	{ "direct_categories = none", "direct_categories" },
+	{ "never_direct = *.ok.example, bad..example", "bad..example" },
+	{ "service_areas", "" },
+};
+
+/* Each bad line alone: one error, "file:1: ...". */
+static void
+test_error_line(void **state)
+{
+	const struct err_line *e = *state;
+	char text[256], prefix[600];
+	struct loaded l;
+
+	snprintf(text, sizeof(text), "%s\n", e->line);
+	load_text(&l, text, strlen(text));
+	assert_int_equal(l.rc, -1);
+	if (l.e.n != 1) {
+		print_errors(&l);
+		fail_msg("%zu errors, want 1", l.e.n);
+	}
+	snprintf(prefix, sizeof(prefix), "%s:1: ", l.path);
+	assert_true(strncmp(l.e.msg[0], prefix, strlen(prefix)) == 0);
+	assert_true(strlen(l.e.msg[0]) > strlen(prefix));
+	assert_non_null(strstr(l.e.msg[0], e->mention));
+	unload(&l);
+}
+
+/* All bad lines of one file are reported, each with its own line number,
+ * and the good lines around them still count. */
+static void
+test_all_errors(void **state)
+{
+	char text[4096], prefix[600];
+	size_t o = 0, want = 0;
+	unsigned line = 0, lines[64];
+	struct loaded l;
+
+	(void)state;
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "# header\n");
+	line++;
+	for (size_t i = 0; i < sizeof(err_lines) / sizeof(err_lines[0]); i++) {
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\n",
+		    err_lines[i].line);
+		lines[want++] = ++line;
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+		    "service_areas = Area%zu\n", i);
+		line++;
+	}
+	load_text(&l, text, o);
+	assert_int_equal(l.rc, -1);
+	if (l.e.n != want) {
+		print_errors(&l);
+		fail_msg("%zu errors, want %zu", l.e.n, want);
+	}
+	for (size_t i = 0; i < want; i++) {
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", l.path, lines[i]);
+		if (strncmp(l.e.msg[i], prefix, strlen(prefix)) != 0)
+			fail_msg("error %zu is \"%s\", want prefix \"%s\"", i,
+			    l.e.msg[i], prefix);
+	}
+	assert_int_equal(l.e.dropped, 0);
+	unload(&l);
+}
+
+/* More errors than CONFIG_MAX_ERRORS: the rest are counted, not lost. */
+static void
+test_many_errors(void **state)
+{
+	size_t n = CONFIG_MAX_ERRORS + 50;
+	char *text = malloc(n * 16 + 1);
+	size_t o = 0;
+	struct loaded l;
+
+	(void)state;
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)sprintf(text + o, "bad%zu\n", i);
+	load_text(&l, text, o);
+	assert_int_equal(l.rc, -1);
+	assert_int_equal(l.e.n, CONFIG_MAX_ERRORS);
+	assert_int_equal(l.e.dropped, 50);
+	free(text);
+	unload(&l);
+}
+
+/* Lines longer than CONFIG_MAX_LINE bytes are an error; the file goes on
+ * being read after them; exactly CONFIG_MAX_LINE bytes is fine. */
+static void
+test_long_lines(void **state)
+{
+	size_t max = CONFIG_MAX_LINE, o = 0;
+	char *text = malloc(4 * max + 256), prefix[600];
+	struct loaded l;
+
+	(void)state;
+	assert_non_null(text);
+	/* line 1: exactly max bytes, a comment */
+	text[o++] = '#';
+	memset(text + o, 'x', max - 1);
+	o += max - 1;
+	text[o++] = '\n';
+	/* line 2: max + 1 bytes */
+	o += (size_t)sprintf(text + o, "service_areas = ");
+	memset(text + o, 'y', max + 1 - 16);
+	o += max + 1 - 16;
+	text[o++] = '\n';
+	/* line 3: 2 * max bytes */
+	memset(text + o, 'z', 2 * max);
+	o += 2 * max;
+	text[o++] = '\n';
+	/* line 4: good, line 5: bad */
+	o += (size_t)sprintf(text + o, "match_ports = no\nbogus = 1\n");
+	load_text(&l, text, o);
+	assert_int_equal(l.rc, -1);
+	if (l.e.n != 3) {
+		print_errors(&l);
+		fail_msg("%zu errors, want 3", l.e.n);
+	}
+	snprintf(prefix, sizeof(prefix), "%s:2: ", l.path);
+	assert_true(strncmp(l.e.msg[0], prefix, strlen(prefix)) == 0);
+	snprintf(prefix, sizeof(prefix), "%s:3: ", l.path);
+	assert_true(strncmp(l.e.msg[1], prefix, strlen(prefix)) == 0);
+	snprintf(prefix, sizeof(prefix), "%s:5: ", l.path);
+	assert_true(strncmp(l.e.msg[2], prefix, strlen(prefix)) == 0);
+	assert_false(l.c.policy.match_ports);
+	unload(&l);
+	/* a last line of exactly max bytes without LF is fine too */
+	o = (size_t)sprintf(text, "state_dir = /");
+	memset(text + o, 'd', max - o);
+	load_text(&l, text, max);
+	expect_clean(&l);
+	assert_int_equal(strlen(l.c.state_dir), max - 12);
+	unload(&l);
+	/* and one byte more is not */
+	o = (size_t)sprintf(text, "state_dir = /");
+	memset(text + o, 'd', max + 1 - o);
+	load_text(&l, text, max + 1);
+	assert_int_equal(l.rc, -1);
+	assert_int_equal(l.e.n, 1);
+	unload(&l);
+	free(text);
+}
+
+/* A list entry longer than a host name can be. */
+static void
+test_long_entry(void **state)
+{
+	char text[600];
+	size_t o;
+	struct loaded l;
+
+	(void)state;
+	o = (size_t)sprintf(text, "never_direct = ");
+	memset(text + o, 'a', 300);
+	o += 300;
+	o += (size_t)sprintf(text + o, ".example, ok.example\n");
+	load_text(&l, text, o);
+	assert_int_equal(l.rc, -1);
+	assert_int_equal(l.e.n, 1);
+	assert_non_null(strstr(l.e.msg[0], "never_direct"));
+	unload(&l);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct m365_config c;
+	struct config_errors e = { { 0 }, 0, 0 };
+	const char *path = "/nonexistent-m365-test/m365-direct.conf";
+
+	(void)state;
+	assert_int_equal(config_init(&c), 0);
+	assert_int_equal(config_load(&c, path, false, &e), 0);
+	assert_int_equal(e.n, 0);
+	check_defaults(&c);
+	assert_int_equal(config_load(&c, path, true, &e), -1);
+	assert_int_equal(e.n, 1);
+	assert_true(strncmp(e.msg[0], path, strlen(path)) == 0);
+	assert_true(e.msg[0][strlen(path)] == ':');
+	check_defaults(&c);
+	config_errors_free(&e);
+	config_free(&c);
+}
+
+/* A directory is not a configuration file, required or not. */
+static void
+test_directory(void **state)
+{
+	struct m365_config c;
+	struct config_errors e = { { 0 }, 0, 0 };
+	const char *dir = getenv("TMPDIR");
+
+	(void)state;
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	assert_int_equal(config_init(&c), 0);
+	assert_int_equal(config_load(&c, dir, true, &e), -1);
+	assert_true(e.n >= 1);
+	assert_true(strncmp(e.msg[0], dir, strlen(dir)) == 0);
+	config_errors_free(&e);
+	config_free(&c);
+}
+
+/* --- the helpers ------------------------------------------------------- */
+
+struct pc_case {
+	const char *s;
+	bool ok;
+	unsigned mask;
+};
+
+static const struct pc_case pc_cases[] = {
+	{ "optimize,allow", true, DEFAULT_MASK },
+	{ "optimize", true, MASK(M365_CAT_OPTIMIZE) },
+	{ "Default", true, MASK(M365_CAT_DEFAULT) },
+	{ "allow , optimize", true, DEFAULT_MASK },
+	{ "optimize\tallow", true, DEFAULT_MASK },
+	{ "none", false, 0 },
+	{ "optimized", false, 0 },
+	{ "optimiz", false, 0 },
+	{ "custom", false, 0 },
+	{ "optimize;allow", false, 0 },
+};
+
+static void
+test_parse_categories(void **state)
+{
+	const struct pc_case *c = *state;
+	unsigned mask = 0xdead;
+	const char *why = NULL;
+	int rc = config_parse_categories(c->s, &mask, &why);
+
+	if (!c->ok) {
+		assert_int_equal(rc, -1);
+		assert_non_null(why);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(mask, c->mask);
+}
+
+struct entry_case {
+	const char *s;
+	bool ok;
+};
+
+static const struct entry_case entry_cases[] = {
+	{ "login.microsoftonline.com", true },
+	{ "*.contoso.com", true },
+	{ "*cdn.example", true },
+	{ "autodiscover.*.example", true },
+	{ "10.0.0.0/8", true },
+	{ "10.1.2.3", true },
+	{ "10.1.2.3/32", true },
+	{ "2603:1006::/40", true },
+	{ "2603:1006::5", true },
+	{ "::ffff:10.1.2.3", true },
+	{ "10.0.0.1/8", false },
+	{ "10.0.0.0/33", false },
+	{ "2603:1006::5/40", false },
+	{ "10.0.0.0/", false },
+	{ "x..y", false },
+	{ ".x", false },
+	{ "x.", false },
+	{ "", false },
+	{ "https://x", false },
+	{ "x:443", false },
+	{ "a b", false },
+	{ "[::1]", false },
+	{ "evil.com/8", false },
+};
+
+static void
+test_check_entry(void **state)
+{
+	const struct entry_case *c = *state;
+	const char *why = NULL;
+	int rc = config_check_entry(c->s, &why);
+
+	if (c->ok) {
+		assert_int_equal(rc, 0);
+	} else {
+		assert_int_equal(rc, -1);
+		assert_non_null(why);
+	}
+}
+
+int
+main(void)
+{
+	struct suite s = { 0 };
+
+	suite_add(&s, test_defaults, NULL, "config_init defaults");
+	for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++)
+		suite_add(&s, test_neutral, (void *)neutral[i],
+		    "blank and comment lines %zu", i);
+	suite_add(&s, test_every_key, NULL, "every key");
+	suite_add(&s, test_layout, NULL,
+	    "blanks, tabs, CRLF, trailing comments, = in a value");
+	for (size_t i = 0; i < sizeof(cat_cases) / sizeof(cat_cases[0]); i++)
+		suite_add(&s, test_categories, (void *)&cat_cases[i],
+		    "direct_categories: %.60s", cat_cases[i].text);
+	suite_add(&s, test_repeated_lists, NULL,
+	    "repeated list keys and comma lists add up");
+	for (size_t i = 0; i < sizeof(bool_cases) / sizeof(bool_cases[0]); i++)
+		suite_add(&s, test_bool, (void *)&bool_cases[i],
+		    "bool \"%s\" -> %s", bool_cases[i].v, bool_cases[i].ok ?
+		    (bool_cases[i].value ? "yes" : "no") : "error");
+	for (size_t i = 0; i < sizeof(err_lines) / sizeof(err_lines[0]); i++)
+		suite_add(&s, test_error_line, (void *)&err_lines[i],
+		    "line \"%s\"", err_lines[i].line);
+	suite_add(&s, test_all_errors, NULL,
+	    "every bad line reported with its line number");
+	suite_add(&s, test_many_errors, NULL,
+	    "more than CONFIG_MAX_ERRORS errors");
+	suite_add(&s, test_long_lines, NULL, "over-long lines");
+	suite_add(&s, test_long_entry, NULL, "over-long list entry");
+	suite_add(&s, test_missing_file, NULL, "missing file, required or not");
+	suite_add(&s, test_directory, NULL, "a directory");
+	for (size_t i = 0; i < sizeof(pc_cases) / sizeof(pc_cases[0]); i++)
+		suite_add(&s, test_parse_categories, (void *)&pc_cases[i],
+		    "config_parse_categories \"%s\"", pc_cases[i].s);
+	for (size_t i = 0; i < sizeof(entry_cases) / sizeof(entry_cases[0]);
+	    i++)
+		suite_add(&s, test_check_entry, (void *)&entry_cases[i],
+		    "config_check_entry \"%s\" -> %s", entry_cases[i].s,
+		    entry_cases[i].ok ? "ok" : "rejected");
+	return suite_run(&s, "config");
+}

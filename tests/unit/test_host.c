@@ -1,0 +1,523 @@
+/* test_host.c - host_normalise and host_pattern_check (DESIGN.md §3).
+ *
+ * Every row of a table is its own TAP test point.  Expected addresses are
+ * computed here with inet_pton, independently of the library's ip_parse,
+ * in the library's one 128-bit space (IPv4 as ::ffff:a.b.c.d). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+/* --- a tiny table runner: one cmocka test per row --------------------- */
+
+struct suite {
+	struct CMUnitTest *t;
+	size_t n, cap;
+};
+
+/* Writes s[0..len) with non-printable bytes (and '#', which TAP reads as a
+ * directive) as \xHH, cut to fit size. */
+static void
+show(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 5 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '#' || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (o + 5 >= size && size > 4)
+		memcpy(buf + size - 4, "...", 3), o = size - 1;
+	buf[o] = '\0';
+}
+
+static void
+suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
+    const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->t = realloc(s->t, s->cap * sizeof(*s->t));
+		if (s->t == NULL)
+			abort();
+	}
+	s->t[s->n].name = strdup(name);
+	s->t[s->n].test_func = fn;
+	s->t[s->n].setup_func = NULL;
+	s->t[s->n].teardown_func = NULL;
+	s->t[s->n].initial_state = state;
+	s->n++;
+}
+
+static int
+suite_run(struct suite *s, const char *name)
+{
+	int rc = _cmocka_run_group_tests(name, s->t, s->n, NULL, NULL);
+
+	for (size_t i = 0; i < s->n; i++)
+		free((char *)s->t[i].name);
+	free(s->t);
+	return rc;
+}
+
+/* --- expected addresses, computed without the library ------------------ */
+
+/* The 128-bit form of an address text: IPv6 as is, IPv4 as ::ffff:a.b.c.d. */
+static struct ip_addr
+addr_of(const char *text)
+{
+	unsigned char b[16] = { 0 };
+	struct ip_addr a = { 0, 0 };
+
+	if (inet_pton(AF_INET, text, b + 12) == 1) {
+		b[10] = 0xff;
+		b[11] = 0xff;
+	} else if (inet_pton(AF_INET6, text, b) != 1) {
+		fail_msg("test table: bad address %s", text);
+	}
+	for (int i = 0; i < 8; i++) {
+		a.hi = (a.hi << 8) | b[i];
+		a.lo = (a.lo << 8) | b[i + 8];
+	}
+	return a;
+}
+
+/* --- host_normalise ---------------------------------------------------- */
+
+#define LEN_STR SIZE_MAX        /* len column: use strlen(in) */
+
+struct norm_case {
+	const char *in;
+	size_t len;
+	enum host_kind kind;
+	const char *name;       /* expected normalised text (NAME and IP) */
+	const char *addr;       /* IP: expected address, as text */
+	bool v4;                /* IP: expected v4 flag */
+};
+
+/* Long inputs are built at start-up. */
+static char name253[254], name254[255], name253dot[255], label63[80],
+    label64[80], name252dot2[256];
+
+static void
+build_long_names(void)
+{
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
+	memset(name253, 'a', 253);
+	name253[63] = name253[127] = name253[191] = '.';
+	name253[253] = '\0';
+	memcpy(name254, name253, 253);
+	name254[253] = 'b';
+	name254[254] = '\0';
+	memcpy(name253dot, name253, 253);
+	name253dot[253] = '.';
+	name253dot[254] = '\0';
+	/* 252 characters and two trailing dots: still invalid */
+	memcpy(name252dot2, name253, 252);
+	name252dot2[252] = '.';
+	name252dot2[253] = '.';
+	name252dot2[254] = '\0';
+	memset(label63, 'x', 63);
+	memcpy(label63 + 63, ".example", 9);
+	memset(label64, 'x', 64);
+	memcpy(label64 + 64, ".example", 9);
+}
+
+static const struct norm_case norm_cases[] = {
+	/* names */
+	{ "outlook.office365.com", LEN_STR, HOST_NAME, "outlook.office365.com",
+	    NULL, false },
+	{ "OUTLOOK.Office365.COM", LEN_STR, HOST_NAME, "outlook.office365.com",
+	    NULL, false },
+	{ "outlook.office365.com.", LEN_STR, HOST_NAME,
+	    "outlook.office365.com", NULL, false },
+	{ "Outlook.Office365.Com.", LEN_STR, HOST_NAME,
+	    "outlook.office365.com", NULL, false },
+	{ "localhost", LEN_STR, HOST_NAME, "localhost", NULL, false },
+	{ "a", LEN_STR, HOST_NAME, "a", NULL, false },
+	{ "xn--bcher-kva.example", LEN_STR, HOST_NAME, "xn--bcher-kva.example",
+	    NULL, false },
+	{ "_dmarc.example.com", LEN_STR, HOST_NAME, "_dmarc.example.com", NULL,
+	    false },
+	{ "under_score.sharepoint.com", LEN_STR, HOST_NAME,
+	    "under_score.sharepoint.com", NULL, false },
+	{ "eus-www.sway-cdn.com", LEN_STR, HOST_NAME, "eus-www.sway-cdn.com",
+	    NULL, false },
+	/* only the first len bytes count */
+	{ "outlook.comXYZ", 11, HOST_NAME, "outlook.com", NULL, false },
+	/* two trailing dots: one is stripped, the rest is an empty label */
+	{ "outlook.office365.com..", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ ".", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "..", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "x", 0, HOST_INVALID, NULL, NULL, false },
+	{ ".outlook.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "outlook..com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	/* not host names */
+	{ "a b.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ " outlook.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "outlook.com ", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "a%2eb.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "a%b.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "100%", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "a\tb.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "a\x01" "b.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "outlook.com\n", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "outlook.com\r", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "out\x7flook.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "b\xc3\xbc" "cher.example", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "outlook\0.com", 12, HOST_INVALID, NULL, NULL, false },
+	{ "outlook.com\0", 12, HOST_INVALID, NULL, NULL, false },
+	{ "\0", 1, HOST_INVALID, NULL, NULL, false },
+	{ "*.outlook.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "a?.outlook.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "https://outlook.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "outlook.com:443", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "outlook.com/x", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "user@outlook.com", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	/* IPv4 */
+	{ "13.107.6.152", LEN_STR, HOST_IP, "13.107.6.152", "13.107.6.152",
+	    true },
+	{ "0.0.0.0", LEN_STR, HOST_IP, "0.0.0.0", "0.0.0.0", true },
+	{ "255.255.255.255", LEN_STR, HOST_IP, "255.255.255.255",
+	    "255.255.255.255", true },
+	{ "13.107.6.152.", LEN_STR, HOST_IP, "13.107.6.152", "13.107.6.152",
+	    true },
+	/* brackets hold IPv6 only */
+	{ "[13.107.6.152]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	/* IPv6 */
+	{ "[2603:1006:1400::5]", LEN_STR, HOST_IP, "2603:1006:1400::5",
+	    "2603:1006:1400::5", false },
+	{ "[2603:1006:1400::ABCD]", LEN_STR, HOST_IP, "2603:1006:1400::abcd",
+	    "2603:1006:1400::abcd", false },
+	{ "2603:1006:1400::5", LEN_STR, HOST_IP, "2603:1006:1400::5",
+	    "2603:1006:1400::5", false },
+	{ "ABCD::EF01", LEN_STR, HOST_IP, NULL, "abcd::ef01", false },
+	{ "::1.", LEN_STR, HOST_IP, NULL, "::1", false },
+	{ "2603:1006:1400:0:0:0:0:5", LEN_STR, HOST_IP,
+	    "2603:1006:1400:0:0:0:0:5", "2603:1006:1400::5", false },
+	{ "[::]", LEN_STR, HOST_IP, "::", "::", false },
+	{ "[::1]", LEN_STR, HOST_IP, "::1", "::1", false },
+	{ "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]", LEN_STR, HOST_IP,
+	    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false },
+	/* IPv4-mapped IPv6 is IPv4 */
+	{ "[::ffff:13.107.6.152]", LEN_STR, HOST_IP, "::ffff:13.107.6.152",
+	    "13.107.6.152", true },
+	{ "::ffff:13.107.6.152", LEN_STR, HOST_IP, "::ffff:13.107.6.152",
+	    "13.107.6.152", true },
+	{ "[::FFFF:13.107.6.152]", LEN_STR, HOST_IP, "::ffff:13.107.6.152",
+	    "13.107.6.152", true },
+	{ "[::ffff:d6b:698]", LEN_STR, HOST_IP, "::ffff:d6b:698",
+	    "13.107.6.152", true },
+	/* IPv4-compatible (deprecated) and NAT64 forms are not IPv4 */
+	{ "[::13.107.6.152]", LEN_STR, HOST_IP, "::13.107.6.152",
+	    "::13.107.6.152", false },
+	{ "[64:ff9b::13.107.6.152]", LEN_STR, HOST_IP, "64:ff9b::13.107.6.152",
+	    "64:ff9b::13.107.6.152", false },
+	/* broken literals */
+	{ "[]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "[", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "[::1", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "::1]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "[[::1]]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "[::1]:443", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "[fe80::1%eth0]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "fe80::1%25eth0", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "[2603:1006:1400::5:]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "[2603:1006:1400:::5]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "[gggg::1]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "[outlook.com]", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	/* bytes after a NUL must not be ignored: "13.107.6.152%00.evil.test"
+	 * from Squid decodes to this and is not the address 13.107.6.152 */
+	{ "13.107.6.152\0.evil.test", 23, HOST_INVALID, NULL, NULL, false },
+	{ "[2603:1006::5\0x]", 16, HOST_INVALID, NULL, NULL, false },
+	{ "::1\0", 4, HOST_INVALID, NULL, NULL, false },
+};
+
+static void
+test_normalise(void **state)
+{
+	const struct norm_case *c = *state;
+	size_t len = c->len == LEN_STR ? strlen(c->in) : c->len;
+	struct host_query q;
+
+	memset(&q, 0x5a, sizeof(q));
+	host_normalise(c->in, len, &q);
+	assert_int_equal(q.kind, c->kind);
+	if (c->kind == HOST_INVALID) {
+		assert_non_null(q.reason);
+		assert_true(q.reason[0] != '\0');
+		return;
+	}
+	assert_null(q.reason);
+	if (c->kind == HOST_NAME) {
+		/* the name text is promised for host names only */
+		assert_int_equal(q.len, strlen(c->name));
+		assert_int_equal(q.name[q.len], '\0');
+		assert_string_equal(q.name, c->name);
+	} else {
+		struct ip_addr want = addr_of(c->addr);
+
+		assert_int_equal(q.v4, c->v4);
+		assert_true(q.addr.hi == want.hi);
+		assert_true(q.addr.lo == want.lo);
+	}
+}
+
+/* The long-name rows, built at run time. */
+struct long_case {
+	const char *in;
+	enum host_kind kind;
+	size_t name_len;
+};
+
+static struct long_case long_cases[] = {
+	{ name253, HOST_NAME, 253 },
+	{ name254, HOST_INVALID, 0 },
+	{ name253dot, HOST_NAME, 253 },     /* 254 with the root dot */
+	{ name252dot2, HOST_INVALID, 0 },
+	{ label63, HOST_NAME, 71 },
+	{ label64, HOST_INVALID, 0 },
+};
+
+static void
+test_normalise_long(void **state)
+{
+	const struct long_case *c = *state;
+	struct host_query q;
+
+	host_normalise(c->in, strlen(c->in), &q);
+	assert_int_equal(q.kind, c->kind);
+	if (c->kind == HOST_INVALID) {
+		assert_non_null(q.reason);
+		return;
+	}
+	assert_int_equal(q.len, c->name_len);
+	assert_memory_equal(q.name, c->in, c->name_len);
+	assert_int_equal(q.name[c->name_len], '\0');
+}
+
+/* A huge input must not overflow the name buffer. */
+static void
+test_normalise_huge(void **state)
+{
+	size_t n = 100000;
+	char *big = malloc(n);
+	struct host_query q;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'a', n);
+	host_normalise(big, n, &q);
+	assert_int_equal(q.kind, HOST_INVALID);
+	assert_non_null(q.reason);
+	big[0] = '[';
+	big[n - 1] = ']';
+	host_normalise(big, n, &q);
+	assert_int_equal(q.kind, HOST_INVALID);
+	free(big);
+}
+
+/* The same address written three ways is one address. */
+static void
+test_normalise_mapped_same(void **state)
+{
+	const char *const forms[] = { "13.107.6.152", "[::ffff:13.107.6.152]",
+	    "::ffff:0d6b:0698" };
+	struct host_query q0, q;
+
+	(void)state;
+	host_normalise(forms[0], strlen(forms[0]), &q0);
+	assert_int_equal(q0.kind, HOST_IP);
+	for (size_t i = 1; i < 3; i++) {
+		host_normalise(forms[i], strlen(forms[i]), &q);
+		assert_int_equal(q.kind, HOST_IP);
+		assert_true(q.v4);
+		assert_true(q.addr.hi == q0.addr.hi && q.addr.lo == q0.addr.lo);
+	}
+}
+
+/* --- host_pattern_check ------------------------------------------------ */
+
+struct pat_case {
+	const char *in;
+	size_t len;
+	bool ok;
+	const char *out;        /* expected lower-case form */
+};
+
+static char pat253[254], pat254[255];
+
+static void
+build_long_patterns(void)
+{
+	memcpy(pat253, "*.", 2);
+	memcpy(pat253 + 2, name253 + 2, 251);
+	pat253[253] = '\0';
+	memcpy(pat254, "*.", 2);
+	memcpy(pat254 + 2, name254 + 2, 252);
+	pat254[254] = '\0';
+}
+
+static const struct pat_case pat_cases[] = {
+	/* every shape in the real data */
+	{ "outlook.office365.com", LEN_STR, true, "outlook.office365.com" },
+	{ "*.outlook.com", LEN_STR, true, "*.outlook.com" },
+	{ "*cdn.onenote.net", LEN_STR, true, "*cdn.onenote.net" },
+	{ "*-files.sharepoint.com", LEN_STR, true, "*-files.sharepoint.com" },
+	{ "*-myfiles.sharepoint.com", LEN_STR, true,
+	    "*-myfiles.sharepoint.com" },
+	{ "autodiscover.*.onmicrosoft.com", LEN_STR, true,
+	    "autodiscover.*.onmicrosoft.com" },
+	{ "autodiscover.*.mail.onmicrosoft.us", LEN_STR, true,
+	    "autodiscover.*.mail.onmicrosoft.us" },
+	{ "eus-www.sway-cdn.com", LEN_STR, true, "eus-www.sway-cdn.com" },
+	/* case is folded */
+	{ "*.Outlook.COM", LEN_STR, true, "*.outlook.com" },
+	{ "AutoDiscover.*.OnMicrosoft.com", LEN_STR, true,
+	    "autodiscover.*.onmicrosoft.com" },
+	/* other globs shExpMatch allows */
+	{ "*", LEN_STR, true, "*" },
+	{ "a?c.example.com", LEN_STR, true, "a?c.example.com" },
+	{ "*.*.example.com", LEN_STR, true, "*.*.example.com" },
+	{ "_dmarc.example.com", LEN_STR, true, "_dmarc.example.com" },
+	{ "*.outlook.comXYZ", 13, true, "*.outlook.com" },
+	/* rejects */
+	{ "https://x", LEN_STR, false, NULL },
+	{ "http://outlook.com/", LEN_STR, false, NULL },
+	{ "a b", LEN_STR, false, NULL },
+	{ "x..y", LEN_STR, false, NULL },
+	{ ".x", LEN_STR, false, NULL },
+	{ "x.", LEN_STR, false, NULL },
+	{ "*.x.", LEN_STR, false, NULL },
+	{ ".", LEN_STR, false, NULL },
+	{ "", LEN_STR, false, NULL },
+	{ "x", 0, false, NULL },
+	{ "x:443", LEN_STR, false, NULL },
+	{ "outlook.com:443", LEN_STR, false, NULL },
+	{ "outlook.com/owa", LEN_STR, false, NULL },
+	{ "[::1]", LEN_STR, false, NULL },
+	{ "a\tb", LEN_STR, false, NULL },
+	{ "a\nb", LEN_STR, false, NULL },
+	{ "a\0b", 3, false, NULL },
+	{ "a%2eb", LEN_STR, false, NULL },
+	{ "b\xc3\xbc" "cher.example", LEN_STR, false, NULL },
+	{ "*.out look.com", LEN_STR, false, NULL },
+	{ "outlook.com,x.com", LEN_STR, false, NULL },
+	{ "a[bc].com", LEN_STR, false, NULL },
+	{ "a+.com", LEN_STR, false, NULL },
+	{ "(a|b).com", LEN_STR, false, NULL },
+};
+
+static void
+test_pattern(void **state)
+{
+	const struct pat_case *c = *state;
+	size_t len = c->len == LEN_STR ? strlen(c->in) : c->len;
+	char out[HOST_NAME_MAX_LEN + 16];
+	const char *why = NULL;
+	int rc;
+
+	memset(out, 0x5a, sizeof(out));
+	rc = host_pattern_check(c->in, len, out, &why);
+	if (!c->ok) {
+		assert_int_equal(rc, -1);
+		assert_non_null(why);
+		assert_true(why[0] != '\0');
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, c->out);
+}
+
+struct long_pat {
+	const char *in;
+	bool ok;
+};
+
+static struct long_pat long_pats[] = {
+	{ pat253, true },
+	{ pat254, false },
+};
+
+static void
+test_pattern_long(void **state)
+{
+	const struct long_pat *c = *state;
+	char out[300];
+	const char *why = NULL;
+	int rc = host_pattern_check(c->in, strlen(c->in), out, &why);
+
+	if (!c->ok) {
+		assert_int_equal(rc, -1);
+		assert_non_null(why);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, c->in);
+}
+
+int
+main(void)
+{
+	struct suite s = { 0 };
+	char shown[120];
+
+	build_long_names();
+	build_long_patterns();
+	for (size_t i = 0; i < sizeof(norm_cases) / sizeof(norm_cases[0]); i++) {
+		const struct norm_case *c = &norm_cases[i];
+
+		show(c->in, c->len == LEN_STR ? strlen(c->in) : c->len, shown,
+		    sizeof(shown));
+		suite_add(&s, test_normalise, (void *)c, "normalise \"%s\" -> %s",
+		    shown, c->kind == HOST_NAME ? "name" :
+		    c->kind == HOST_IP ? (c->v4 ? "IPv4" : "IPv6") : "invalid");
+	}
+	for (size_t i = 0; i < sizeof(long_cases) / sizeof(long_cases[0]); i++)
+		suite_add(&s, test_normalise_long, &long_cases[i],
+		    "normalise %zu-char input (%s) -> %s",
+		    strlen(long_cases[i].in), i < 4 ? "name" : "label",
+		    long_cases[i].kind == HOST_NAME ? "name" : "invalid");
+	suite_add(&s, test_normalise_huge, NULL, "normalise 100000-byte input");
+	suite_add(&s, test_normalise_mapped_same, NULL,
+	    "normalise: IPv4 and IPv4-mapped forms give one address");
+	for (size_t i = 0; i < sizeof(pat_cases) / sizeof(pat_cases[0]); i++) {
+		const struct pat_case *c = &pat_cases[i];
+
+		show(c->in, c->len == LEN_STR ? strlen(c->in) : c->len, shown,
+		    sizeof(shown));
+		suite_add(&s, test_pattern, (void *)c, "pattern \"%s\" -> %s",
+		    shown, c->ok ? "ok" : "rejected");
+	}
+	for (size_t i = 0; i < 2; i++)
+		suite_add(&s, test_pattern_long, &long_pats[i],
+		    "pattern of %zu chars -> %s", strlen(long_pats[i].in),
+		    long_pats[i].ok ? "ok" : "rejected");
+	return suite_run(&s, "host");
+}

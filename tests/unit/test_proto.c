@@ -1,0 +1,684 @@
+/* test_proto.c - Squid's external ACL line protocol from the helper's side
+ * (DESIGN.md §4): field roles, request lines (channel ID, %XX escapes, "-"
+ * for absent values, SNI over host), and the exact answer lines. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matcher.h"
+#include "proto.h"
+
+/* --- a tiny table runner: one cmocka test per row --------------------- */
+
+struct suite {
+	struct CMUnitTest *t;
+	size_t n, cap;
+};
+
+static void
+show(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '#' || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+}
+
+static void
+suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
+    const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->t = realloc(s->t, s->cap * sizeof(*s->t));
+		if (s->t == NULL)
+			abort();
+	}
+	s->t[s->n].name = strdup(name);
+	s->t[s->n].test_func = fn;
+	s->t[s->n].setup_func = NULL;
+	s->t[s->n].teardown_func = NULL;
+	s->t[s->n].initial_state = state;
+	s->n++;
+}
+
+static int
+suite_run(struct suite *s, const char *name)
+{
+	int rc = _cmocka_run_group_tests(name, s->t, s->n, NULL, NULL);
+
+	for (size_t i = 0; i < s->n; i++)
+		free((char *)s->t[i].name);
+	free(s->t);
+	return rc;
+}
+
+/* --- proto_parse_fields ------------------------------------------------ */
+
+#define H PROTO_HOST
+#define P PROTO_PORT
+#define S PROTO_SNI
+#define K PROTO_SKIP
+
+struct fields_case {
+	const char *spec;
+	bool ok;
+	size_t n;
+	enum proto_role role[PROTO_MAX_FIELDS];
+};
+
+static const struct fields_case fields_cases[] = {
+	{ "host,port", true, 2, { H, P } },
+	{ "host", true, 1, { H } },
+	{ "sni", true, 1, { S } },
+	{ "sni,host,port", true, 3, { S, H, P } },
+	{ "host,port,sni", true, 3, { H, P, S } },
+	{ "skip,host,skip,port", true, 4, { K, H, K, P } },
+	{ "port,sni", true, 2, { P, S } },
+	{ "host,port,skip,skip,skip,skip,skip,skip", true, 8,
+	    { H, P, K, K, K, K, K, K } },
+	{ "host,port,skip,skip,skip,skip,skip,skip,skip", false, 0, { H } },
+	{ "", false, 0, { H } },
+	{ "port", false, 0, { H } },
+	{ "skip", false, 0, { H } },
+	{ "port,skip", false, 0, { H } },
+	{ "host,bogus", false, 0, { H } },
+	{ "hostname", false, 0, { H } },
+	{ "hos", false, 0, { H } },
+	{ "host,,port", false, 0, { H } },
+	{ ",host", false, 0, { H } },
+	{ "host port", false, 0, { H } },
+	{ "%DST", false, 0, { H } },
+};
+
+static void
+test_fields(void **state)
+{
+	const struct fields_case *c = *state;
+	struct proto_fields f;
+	const char *why = NULL;
+	int rc;
+
+	memset(&f, 0x5a, sizeof(f));
+	rc = proto_parse_fields(c->spec, &f, &why);
+	if (!c->ok) {
+		assert_int_equal(rc, -1);
+		assert_non_null(why);
+		assert_true(why[0] != '\0');
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(f.n, c->n);
+	for (size_t i = 0; i < c->n; i++)
+		assert_int_equal(f.role[i], c->role[i]);
+}
+
+/* --- proto_parse_line -------------------------------------------------- */
+
+#define LEN_STR SIZE_MAX
+#define NO_ID NULL
+
+struct line_case {
+	const char *fields;
+	bool concurrency;
+	const char *line;
+	size_t len;
+	bool ok;
+	const char *id;         /* expected echo, or NULL */
+	const char *host;       /* expected decoded host (ok only) */
+	size_t host_len;        /* 0: strlen(host) */
+	int port;
+};
+
+static const struct line_case line_cases[] = {
+	/* the default fields */
+	{ "host,port", false, "outlook.office365.com 443", LEN_STR, true,
+	    NO_ID, "outlook.office365.com", 0, 443 },
+	{ "host,port", false, "outlook.office365.com 443 -", LEN_STR, true,
+	    NO_ID, "outlook.office365.com", 0, 443 },
+	{ "host,port", false, "a.example.test 8080 - extra %zz fields", LEN_STR,
+	    true, NO_ID, "a.example.test", 0, 8080 },
+	{ "host,port", false, "outlook.office365.com", LEN_STR, true, NO_ID,
+	    "outlook.office365.com", 0, -1 },
+	{ "host,port", false, "outlook.office365.com -", LEN_STR, true, NO_ID,
+	    "outlook.office365.com", 0, -1 },
+	{ "host,port", false, "outlook.office365.com 0", LEN_STR, true, NO_ID,
+	    "outlook.office365.com", 0, -1 },
+	{ "host,port", false, "outlook.office365.com 1", LEN_STR, true, NO_ID,
+	    "outlook.office365.com", 0, 1 },
+	{ "host,port", false, "outlook.office365.com 65535", LEN_STR, true,
+	    NO_ID, "outlook.office365.com", 0, 65535 },
+	{ "host,port", false, "outlook.office365.com 65536", LEN_STR, false,
+	    NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "outlook.office365.com 443x", LEN_STR, false,
+	    NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "outlook.office365.com -443", LEN_STR, false,
+	    NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "outlook.office365.com %34%34%33", LEN_STR, true,
+	    NO_ID, "outlook.office365.com", 0, 443 },
+	/* only len bytes count */
+	{ "host,port", false, "outlook.office365.com 443 trailing", 25, true,
+	    NO_ID, "outlook.office365.com", 0, 443 },
+	{ "host,port", false, "outlook.office365.com 443", 24, true, NO_ID,
+	    "outlook.office365.com", 0, 44 },
+	/* extra blanks between fields */
+	{ "host,port", false, "outlook.office365.com   443", LEN_STR, true,
+	    NO_ID, "outlook.office365.com", 0, 443 },
+	/* escapes */
+	{ "host,port", false, "%5B2603:1006:1400::5%5D 443", LEN_STR, true,
+	    NO_ID, "[2603:1006:1400::5]", 0, 443 },
+	{ "host,port", false, "%5b2603:1006:1400::5%5d 443", LEN_STR, true,
+	    NO_ID, "[2603:1006:1400::5]", 0, 443 },
+	{ "host,port", false, "a%2Eexample%2etest", LEN_STR, true, NO_ID,
+	    "a.example.test", 0, -1 },
+	{ "host,port", false, "a%20b 443", LEN_STR, true, NO_ID, "a b", 0,
+	    443 },
+	{ "host,port", false, "13.107.6.152%00.evil.test 443", LEN_STR, true,
+	    NO_ID, "13.107.6.152\0.evil.test", 23, 443 },
+	{ "host,port", false, "% 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "%4 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "%zz 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "%4g 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "a% 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "a%4 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "%%41 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "example.test %", LEN_STR, false, NO_ID, NULL, 0,
+	    0 },
+	{ "host,port", false, "example.test 44%", LEN_STR, false, NO_ID, NULL,
+	    0, 0 },
+	/* absent host */
+	{ "host,port", false, "- 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "-", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	{ "host,port", false, "   ", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	/* SNI wins over the host unless it is "-" */
+	{ "sni,host,port", false, "login.microsoftonline.com 13.107.6.152 443",
+	    LEN_STR, true, NO_ID, "login.microsoftonline.com", 0, 443 },
+	{ "sni,host,port", false, "- 13.107.6.152 443", LEN_STR, true, NO_ID,
+	    "13.107.6.152", 0, 443 },
+	{ "host,port,sni", false, "13.107.6.152 443 outlook.office365.com",
+	    LEN_STR, true, NO_ID, "outlook.office365.com", 0, 443 },
+	{ "host,port,sni", false, "13.107.6.152 443 -", LEN_STR, true, NO_ID,
+	    "13.107.6.152", 0, 443 },
+	{ "host,port,sni", false, "13.107.6.152 443", LEN_STR, true, NO_ID,
+	    "13.107.6.152", 0, 443 },
+	{ "host,port,sni", false, "- 443 outlook.office365.com", LEN_STR, true,
+	    NO_ID, "outlook.office365.com", 0, 443 },
+	{ "host,port,sni", false, "- 443 -", LEN_STR, false, NO_ID, NULL, 0,
+	    0 },
+	{ "sni,port", false, "outlook.office365.com 443", LEN_STR, true, NO_ID,
+	    "outlook.office365.com", 0, 443 },
+	/* skipped fields are not decoded */
+	{ "skip,host,port", false, "%zz outlook.office365.com 443", LEN_STR,
+	    true, NO_ID, "outlook.office365.com", 0, 443 },
+	{ "host,skip,port", false, "a.example - 443", LEN_STR, true, NO_ID,
+	    "a.example", 0, 443 },
+	/* the channel ID */
+	{ "host,port", true, "1 outlook.office365.com 443", LEN_STR, true, "1",
+	    "outlook.office365.com", 0, 443 },
+	{ "host,port", true, "0 a.example 443", LEN_STR, true, "0",
+	    "a.example", 0, 443 },
+	{ "host,port", true, "18446744073709551615 a.example 443", LEN_STR,
+	    true, "18446744073709551615", "a.example", 0, 443 },
+	{ "host,port", true, "184467440737095516150 a.example 443", LEN_STR,
+	    false, NO_ID, NULL, 0, 0 },
+	{ "host,port", true, "x1 a.example 443", LEN_STR, false, NO_ID, NULL, 0,
+	    0 },
+	{ "host,port", true, "-1 a.example 443", LEN_STR, false, NO_ID, NULL,
+	    0, 0 },
+	{ "host,port", true, "1x a.example 443", LEN_STR, false, NO_ID, NULL,
+	    0, 0 },
+	{ "host,port", true, "", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	/* a valid ID is kept even when the rest is wrong */
+	{ "host,port", true, "7", LEN_STR, false, "7", NULL, 0, 0 },
+	{ "host,port", true, "7 -", LEN_STR, false, "7", NULL, 0, 0 },
+	{ "host,port", true, "8 %zz 443", LEN_STR, false, "8", NULL, 0, 0 },
+	{ "host,port", true, "9 a.example 99999", LEN_STR, false, "9", NULL, 0,
+	    0 },
+	{ "host,port", true, "10 %5B::1%5D 443 -", LEN_STR, true, "10",
+	    "[::1]", 0, 443 },
+	/* without concurrency a number is the host */
+	{ "host,port", false, "1 443", LEN_STR, true, NO_ID, "1", 0, 443 },
+};
+
+static void
+test_line(void **state)
+{
+	const struct line_case *c = *state;
+	size_t len = c->len == LEN_STR ? strlen(c->line) : c->len;
+	struct proto_fields f;
+	struct proto_request req;
+	const char *why = NULL;
+	int rc;
+
+	assert_int_equal(proto_parse_fields(c->fields, &f, &why), 0);
+	memset(&req, 0x5a, sizeof(req));
+	why = NULL;
+	rc = proto_parse_line(&f, c->concurrency, c->line, len, &req, &why);
+	if (c->id == NULL) {
+		assert_true(req.id == NULL || req.id_len == 0);
+	} else {
+		assert_non_null(req.id);
+		assert_int_equal(req.id_len, strlen(c->id));
+		assert_memory_equal(req.id, c->id, req.id_len);
+		/* borrowed from the line, not copied */
+		assert_true(req.id >= c->line && req.id < c->line + len);
+	}
+	if (!c->ok) {
+		assert_int_equal(rc, -1);
+		assert_non_null(why);
+		assert_true(why[0] != '\0');
+		return;
+	}
+	assert_int_equal(rc, 0);
+	{
+		size_t hl = c->host_len ? c->host_len : strlen(c->host);
+
+		assert_int_equal(req.host_len, hl);
+		assert_memory_equal(req.host, c->host, hl);
+	}
+	assert_int_equal(req.port, c->port);
+}
+
+/* Values up to PROTO_MAX_VALUE - 1 bytes decode; longer ones are an error,
+ * never an overflow. */
+static void
+test_long_value(void **state)
+{
+	size_t n = PROTO_MAX_VALUE + 8;
+	char *line = malloc(3 * n + 16);
+	struct proto_fields f;
+	struct proto_request req;
+	const char *why;
+
+	(void)state;
+	assert_non_null(line);
+	assert_int_equal(proto_parse_fields("host,port", &f, &why), 0);
+	memset(line, 'a', PROTO_MAX_VALUE - 1);
+	memcpy(line + PROTO_MAX_VALUE - 1, " 443", 4);
+	assert_int_equal(proto_parse_line(&f, false, line, PROTO_MAX_VALUE + 3,
+	    &req, &why), 0);
+	assert_int_equal(req.host_len, PROTO_MAX_VALUE - 1);
+	memset(line, 'a', PROTO_MAX_VALUE);
+	memcpy(line + PROTO_MAX_VALUE, " 443", 4);
+	assert_int_equal(proto_parse_line(&f, false, line, PROTO_MAX_VALUE + 4,
+	    &req, &why), -1);
+	/* the same for the SNI */
+	assert_int_equal(proto_parse_fields("sni,host", &f, &why), 0);
+	memset(line, 'b', n);
+	memcpy(line + n, " a.example", 10);
+	assert_int_equal(proto_parse_line(&f, false, line, n + 10, &req, &why),
+	    -1);
+	/* escaped: three bytes of text per byte of value */
+	assert_int_equal(proto_parse_fields("host,port", &f, &why), 0);
+	for (size_t i = 0; i < n; i++)
+		memcpy(line + 3 * i, "%41", 3);
+	assert_int_equal(proto_parse_line(&f, false, line, 3 * n, &req, &why),
+	    -1);
+	free(line);
+}
+
+struct id_case {
+	const char *line;
+	size_t want;
+};
+
+static const struct id_case id_cases[] = {
+	{ "123 rest of a long line", 3 },
+	{ "123", 3 },
+	{ "18446744073709551615 x", 20 },
+	{ "184467440737095516150 x", 0 },
+	{ "184467440737095516150", 0 },
+	{ "abc def", 0 },
+	{ "12a x", 0 },
+	{ " 123 x", 0 },
+	{ "", 0 },
+	{ "-", 0 },
+};
+
+static void
+test_line_id(void **state)
+{
+	const struct id_case *c = *state;
+
+	assert_int_equal(proto_line_id(c->line, strlen(c->line)), c->want);
+}
+
+/* --- answers ----------------------------------------------------------- */
+
+static struct m365_match
+set_match(int id, enum m365_category cat, enum m365_exclusion ex)
+{
+	struct m365_match m = { M365_FROM_SET, id, cat, "x", ex };
+
+	return m;
+}
+
+static struct m365_match
+policy_match(enum m365_source_kind kind)
+{
+	struct m365_match m = { kind, 0, M365_CAT_NONE, "y", M365_APPLIES };
+
+	return m;
+}
+
+struct answer_case {
+	const char *what;
+	const char *id;
+	struct m365_verdict v;
+	const char *want;
+};
+
+#define V(cat, direct, extra, never, custom, reason) \
+	{ cat, direct, extra, never, custom, false, reason, 0, 0, { { 0 } } }
+
+static struct answer_case answer_cases[] = {
+	{ "optimize, direct", NULL,
+	    V(M365_CAT_OPTIMIZE, true, false, false, false, NULL),
+	    "OK m365=direct m365_category=optimize m365_sets=1,71\n" },
+	{ "optimize, direct, with ID", "42",
+	    V(M365_CAT_OPTIMIZE, true, false, false, false, NULL),
+	    "42 OK m365=direct m365_category=optimize m365_sets=1,71\n" },
+	{ "allow, direct, 64-bit ID", "18446744073709551615",
+	    V(M365_CAT_ALLOW, true, false, false, false, NULL),
+	    "18446744073709551615 OK m365=direct m365_category=allow "
+	    "m365_sets=1,71\n" },
+	{ "default, proxy", NULL,
+	    V(M365_CAT_DEFAULT, false, false, false, false, NULL),
+	    "ERR m365=proxy m365_category=default m365_sets=1,71\n" },
+	{ "none, proxy", "3",
+	    V(M365_CAT_NONE, false, false, false, false, NULL),
+	    "3 ERR m365=proxy m365_category=none\n" },
+	{ "never_direct", "5",
+	    V(M365_CAT_OPTIMIZE, false, false, true, false, NULL),
+	    "5 ERR m365=proxy m365_category=optimize m365_sets=1,71 "
+	    "m365_rule=never_direct\n" },
+	{ "extra_direct alone: custom", NULL,
+	    V(M365_CAT_NONE, true, true, false, true, NULL),
+	    "OK m365=direct m365_category=custom m365_rule=extra_direct\n" },
+	{ "extra_direct on an optimize host", NULL,
+	    V(M365_CAT_OPTIMIZE, true, true, false, false, NULL),
+	    "OK m365=direct m365_category=optimize m365_sets=1,71 "
+	    "m365_rule=extra_direct\n" },
+	{ "both lists: never wins", NULL,
+	    V(M365_CAT_NONE, false, true, true, false, NULL),
+	    "ERR m365=proxy m365_category=none m365_rule=never_direct\n" },
+	{ "invalid query", "9",
+	    V(M365_CAT_NONE, false, false, false, false, "empty label"),
+	    "9 ERR m365=proxy m365_category=none message=\"empty label\"\n" },
+};
+
+/* The matches every answer case carries, chosen per case. */
+static void
+fill_matches(struct answer_case *c)
+{
+	struct m365_verdict *v = &c->v;
+
+	v->n_matches = 0;
+	if (v->category != M365_CAT_NONE) {
+		/* 2 excluded by port, 1 twice, 71 once: "1,71" */
+		v->matches[v->n_matches++] = set_match(1, v->category,
+		    M365_APPLIES);
+		v->matches[v->n_matches++] = set_match(2, M365_CAT_ALLOW,
+		    M365_EXCLUDED_PORT);
+		v->matches[v->n_matches++] = set_match(1, v->category,
+		    M365_APPLIES);
+		v->matches[v->n_matches++] = set_match(71, M365_CAT_DEFAULT,
+		    M365_APPLIES);
+		v->matches[v->n_matches++] = set_match(8, M365_CAT_DEFAULT,
+		    M365_EXCLUDED_SERVICE_AREA);
+		v->matches[v->n_matches++] = set_match(9, M365_CAT_DEFAULT,
+		    M365_EXCLUDED_NOT_REQUIRED);
+	} else if (v->reason == NULL && (v->direct || v->never_direct)) {
+		/* an excluded set match prints nothing */
+		v->matches[v->n_matches++] = set_match(4, M365_CAT_ALLOW,
+		    M365_EXCLUDED_PORT);
+	}
+	if (v->extra_direct)
+		v->matches[v->n_matches++] = policy_match(M365_FROM_EXTRA);
+	if (v->never_direct)
+		v->matches[v->n_matches++] = policy_match(M365_FROM_NEVER);
+	v->n_total = v->n_matches;
+}
+
+static void
+test_answer(void **state)
+{
+	struct answer_case *c = *state;
+	char out[PROTO_MAX_ANSWER + 64];
+	size_t n;
+
+	fill_matches(c);
+	memset(out, '@', sizeof(out));
+	n = proto_format_verdict(out, c->id, c->id ? strlen(c->id) : 0, &c->v);
+	if (n != strlen(c->want) || memcmp(out, c->want, n) != 0) {
+		char a[512], b[512];
+
+		show(out, n < sizeof(out) ? n : 0, a, sizeof(a));
+		show(c->want, strlen(c->want), b, sizeof(b));
+		fail_msg("got  \"%s\"\nwant \"%s\"", a, b);
+	}
+	for (size_t i = PROTO_MAX_ANSWER; i < sizeof(out); i++)
+		assert_int_equal(out[i], '@');
+}
+
+/* The longest answer fits PROTO_MAX_ANSWER. */
+static void
+test_answer_longest(void **state)
+{
+	struct m365_verdict v;
+	char out[PROTO_MAX_ANSWER + 64];
+	const char *id = "18446744073709551615";
+	size_t n;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.category = M365_CAT_DEFAULT;
+	v.never_direct = true;
+	v.extra_direct = true;
+	v.reason = "host name longer than 253 characters";
+	for (size_t i = 0; i < M365_VERDICT_MATCHES; i++)
+		v.matches[i] = set_match(2147483647 - (int)i, M365_CAT_DEFAULT,
+		    M365_APPLIES);
+	v.n_matches = M365_VERDICT_MATCHES;
+	v.n_total = 1000;
+	memset(out, '@', sizeof(out));
+	n = proto_format_verdict(out, id, strlen(id), &v);
+	assert_true(n <= PROTO_MAX_ANSWER);
+	assert_int_equal(out[n - 1], '\n');
+	assert_null(memchr(out, '\n', n - 1));
+	for (size_t i = PROTO_MAX_ANSWER; i < sizeof(out); i++)
+		assert_int_equal(out[i], '@');
+	{
+		static const char head[] = "18446744073709551615 ERR m365=proxy "
+		    "m365_category=default m365_sets=2147483647,2147483646,";
+		static const char tail[] = ",2147483616 m365_rule=never_direct "
+		    "message=\"host name longer than 253 characters\"\n";
+
+		assert_memory_equal(out, head, sizeof(head) - 1);
+		assert_true(n > sizeof(tail) - 1);
+		assert_memory_equal(out + n - (sizeof(tail) - 1), tail,
+		    sizeof(tail) - 1);
+	}
+}
+
+struct error_case {
+	const char *id;
+	const char *why;
+	const char *want;
+};
+
+static const struct error_case error_cases[] = {
+	{ NULL, "missing host", "ERR message=\"missing host\"\n" },
+	{ "1", "invalid %-escape", "1 ERR message=\"invalid %-escape\"\n" },
+	{ "18446744073709551615", "line too long",
+	    "18446744073709551615 ERR message=\"line too long\"\n" },
+	{ NULL, "", "ERR message=\"\"\n" },
+};
+
+static void
+test_error(void **state)
+{
+	const struct error_case *c = *state;
+	char out[PROTO_MAX_ANSWER];
+	size_t n = proto_format_error(out, c->id, c->id ? strlen(c->id) : 0,
+	    c->why);
+
+	assert_int_equal(n, strlen(c->want));
+	assert_memory_equal(out, c->want, n);
+}
+
+/* From a request line to the answer, through the real data. */
+static void
+test_end_to_end(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *head;       /* the answer up to the set list */
+		const char *sets;       /* the set ids, sorted, or NULL */
+	} cases[] = {
+		{ "1 outlook.office365.com 443 -",
+		    "1 OK m365=direct m365_category=optimize", "1,71" },
+		{ "2 outlook.office365.com 25 -",
+		    "2 ERR m365=proxy m365_category=none", NULL },
+		{ "3 outlook.office365.com 993 -",
+		    "3 OK m365=direct m365_category=allow", "2" },
+		{ "4 %5B2603:1006::5%5D 443 -",
+		    "4 OK m365=direct m365_category=optimize", "1" },
+		{ "5 www.microsoft.com - -",
+		    "5 ERR m365=proxy m365_category=default", "50,78,125" },
+		{ "6 13.107.6.152%00.evil.test 443 -",
+		    "6 ERR m365=proxy m365_category=none", NULL },
+		{ "7 evil-outlook.com 443 -",
+		    "7 ERR m365=proxy m365_category=none", NULL },
+	};
+	const char *dir = getenv("M365_TEST_DATA");
+	char path[1024], err[512];
+	struct m365_config cfg;
+	struct m365_data *d;
+	struct m365_rules *r;
+	struct proto_fields f;
+	const char *why;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/worldwide-c2025.json",
+	    dir != NULL && dir[0] != '\0' ? dir : "tests/data");
+	d = endpoints_load_file(path, err, sizeof(err));
+	if (d == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(config_init(&cfg), 0);
+	r = matcher_compile(d, &cfg.policy, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(proto_parse_fields("host,port", &f, &why), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proto_request req;
+		struct m365_verdict v;
+		char out[PROTO_MAX_ANSWER + 1], want[256], sets[128] = "";
+		const char *p;
+		size_t n, hl = strlen(cases[i].head);
+		int ids[32], k = 0;
+
+		assert_int_equal(proto_parse_line(&f, true, cases[i].line,
+		    strlen(cases[i].line), &req, &why), 0);
+		matcher_lookup(r, req.host, req.host_len, req.port, &v);
+		n = proto_format_verdict(out, req.id, req.id_len, &v);
+		out[n] = '\0';
+		if (strncmp(out, cases[i].head, hl) != 0)
+			fail_msg("\"%s\" does not start \"%s\"", out,
+			    cases[i].head);
+		/* the set list in any order, each id once */
+		p = strstr(out, " m365_sets=");
+		if (cases[i].sets == NULL) {
+			assert_null(p);
+		} else {
+			assert_true(p == out + hl);
+			for (p += 11; *p >= '0' && *p <= '9'; ) {
+				ids[k++] = (int)strtol(p, (char **)&p, 10);
+				if (*p == ',')
+					p++;
+			}
+			for (int a = 0; a < k; a++)         /* sort */
+				for (int b = a + 1; b < k; b++)
+					if (ids[b] < ids[a]) {
+						int t = ids[a];
+
+						ids[a] = ids[b];
+						ids[b] = t;
+					}
+			for (int a = 0; a < k; a++)
+				snprintf(sets + strlen(sets), sizeof(sets) -
+				    strlen(sets), "%s%d", a ? "," : "", ids[a]);
+			assert_string_equal(sets, cases[i].sets);
+		}
+		snprintf(want, sizeof(want), "%s", out + strlen(out) - 1);
+		assert_string_equal(want, "\n");
+	}
+	matcher_free(r);
+	config_free(&cfg);
+}
+
+int
+main(void)
+{
+	struct suite s = { 0 };
+	char shown[160];
+
+	for (size_t i = 0; i < sizeof(fields_cases) / sizeof(fields_cases[0]);
+	    i++)
+		suite_add(&s, test_fields, (void *)&fields_cases[i],
+		    "fields \"%s\" -> %s", fields_cases[i].spec,
+		    fields_cases[i].ok ? "ok" : "rejected");
+	for (size_t i = 0; i < sizeof(line_cases) / sizeof(line_cases[0]);
+	    i++) {
+		const struct line_case *c = &line_cases[i];
+
+		show(c->line, c->len == LEN_STR ? strlen(c->line) : c->len, shown,
+		    sizeof(shown));
+		suite_add(&s, test_line, (void *)c, "line%s [%s] \"%s\" -> %s",
+		    c->concurrency ? " with ID" : "", c->fields, shown,
+		    c->ok ? "ok" : "error");
+	}
+	suite_add(&s, test_long_value, NULL, "values up to %d bytes",
+	    PROTO_MAX_VALUE - 1);
+	for (size_t i = 0; i < sizeof(id_cases) / sizeof(id_cases[0]); i++)
+		suite_add(&s, test_line_id, (void *)&id_cases[i],
+		    "proto_line_id \"%s\" -> %zu", id_cases[i].line,
+		    id_cases[i].want);
+	for (size_t i = 0; i < sizeof(answer_cases) / sizeof(answer_cases[0]);
+	    i++)
+		suite_add(&s, test_answer, &answer_cases[i], "answer: %s",
+		    answer_cases[i].what);
+	suite_add(&s, test_answer_longest, NULL,
+	    "the longest answer fits PROTO_MAX_ANSWER");
+	for (size_t i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]);
+	    i++)
+		suite_add(&s, test_error, (void *)&error_cases[i],
+		    "error answer \"%s\"", error_cases[i].why);
+	suite_add(&s, test_end_to_end, NULL,
+	    "request line to answer through the real data");
+	return suite_run(&s, "proto");
+}
