@@ -94,14 +94,19 @@ cmd_check(struct cli *c, int argc, char **argv)
 	uint64_t port = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		else if (host == NULL)
+		} else if (strncmp(argv[i], "--", 2) == 0) {
+			log_warnx("check: unknown option %s", argv[i]);
+			return 2;
+		} else if (host == NULL) {
 			host = argv[i];
-		else if (port_arg == NULL)
+		} else if (port_arg == NULL) {
 			port_arg = argv[i];
-		else
-			host = NULL, i = argc;  /* too many: usage below */
+		} else {
+			usage(stderr);
+			return 2;
+		}
 	}
 	if (host == NULL) {
 		usage(stderr);

@@ -99,12 +99,37 @@ collect_alloc(struct collect *c, const struct m365_data *d,
 		names += d->sets[i].n_urls;
 		prefixes += d->sets[i].n_ips;
 	}
+	for (size_t i = 0; i < p->extra_direct.n + p->never_direct.n; i++)
+		prefixes += PREFIX_SPLIT_MAX;   /* room for prefix_split_v4 */
+	for (size_t i = 0; i < d->n_sets; i++)
+		for (size_t k = 0; k < d->sets[i].n_ips; k++)
+			if (!d->sets[i].ips[k].v4 && d->sets[i].ips[k].len < 96)
+				prefixes += PREFIX_SPLIT_MAX;
 	c->patterns = calloc(names, sizeof(*c->patterns));
 	c->name_refs = calloc(names, sizeof(*c->name_refs));
 	c->prefixes = calloc(prefixes, sizeof(*c->prefixes));
 	c->prefix_refs = calloc(prefixes, sizeof(*c->prefix_refs));
 	return c->patterns && c->name_refs && c->prefixes && c->prefix_refs ?
 	    0 : -1;
+}
+
+/* Adds a prefix; an IPv6 one that would cover all of IPv4 (::/0) goes in
+ * without the IPv4 range (see prefix_split_v4). */
+static void
+collect_prefix(struct collect *c, const struct ip_prefix *p, struct ref ref)
+{
+	struct ip_prefix split[PREFIX_SPLIT_MAX];
+	size_t n = prefix_split_v4(p, split);
+
+	if (n == 0) {
+		c->prefixes[c->n_prefixes] = *p;
+		c->prefix_refs[c->n_prefixes++] = ref;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		c->prefixes[c->n_prefixes] = split[i];
+		c->prefix_refs[c->n_prefixes++] = ref;
+	}
 }
 
 static void
@@ -118,11 +143,9 @@ collect_sets(struct collect *c, const struct m365_data *d)
 			c->name_refs[c->n_names++] = (struct ref){ M365_FROM_SET,
 			    (uint32_t)i, s->urls[k] };
 		}
-		for (size_t k = 0; k < s->n_ips; k++) {
-			c->prefixes[c->n_prefixes] = s->ips[k];
-			c->prefix_refs[c->n_prefixes++] = (struct ref){ M365_FROM_SET,
-			    (uint32_t)i, s->ip_texts[k] };
-		}
+		for (size_t k = 0; k < s->n_ips; k++)
+			collect_prefix(c, &s->ips[k], (struct ref){ M365_FROM_SET,
+			    (uint32_t)i, s->ip_texts[k] });
 	}
 }
 
@@ -155,8 +178,7 @@ collect_policy(struct collect *c, struct m365_rules *r,
 		}
 		e = r->texts.v[r->texts.n++];
 		if (is_ip) {
-			c->prefixes[c->n_prefixes] = p;
-			c->prefix_refs[c->n_prefixes++] = (struct ref){ kind, 0, e };
+			collect_prefix(c, &p, (struct ref){ kind, 0, e });
 		} else {
 			c->patterns[c->n_names] = e;
 			c->name_refs[c->n_names++] = (struct ref){ kind, 0, e };

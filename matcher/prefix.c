@@ -244,6 +244,32 @@ prefix_contains(const struct ip_prefix *p, const struct ip_addr *a)
 	return (a->hi & ~mhi) == p->addr.hi && (a->lo & ~mlo) == p->addr.lo;
 }
 
+size_t
+prefix_split_v4(const struct ip_prefix *p, struct ip_prefix *out)
+{
+	struct ip_addr v4 = { 0, 0xffff00000000u };
+	size_t n = 0;
+
+	if (p->v4 || p->len >= 96 || !prefix_contains(p, &v4))
+		return 0;
+	/* the siblings of the path from p down to ::ffff:0:0/96 */
+	for (unsigned len = p->len + 1; len <= 96; len++) {
+		struct ip_prefix sib = { v4, len, false };
+		uint64_t mhi, mlo;
+
+		host_mask(len, &mhi, &mlo);
+		sib.addr.hi &= ~mhi;
+		sib.addr.lo &= ~mlo;
+		/* flip bit len-1 (counting from the top) */
+		if (len <= 64)
+			sib.addr.hi ^= (uint64_t)1 << (64 - len);
+		else
+			sib.addr.lo ^= (uint64_t)1 << (128 - len);
+		out[n++] = sib;
+	}
+	return n;
+}
+
 int
 ip_cmp(const struct ip_addr *a, const struct ip_addr *b)
 {

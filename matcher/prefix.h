@@ -54,6 +54,15 @@ void prefix_range(const struct ip_prefix *p, struct ip_addr *first,
 
 int ip_cmp(const struct ip_addr *a, const struct ip_addr *b);
 
+#define PREFIX_SPLIT_MAX 96
+
+/* IPv4 lives inside the IPv6 space at ::ffff:0:0/96, so an IPv6 prefix
+ * written shorter than /96 there (::/0, ::/64) would also cover every
+ * IPv4 address.  Writes to out (PREFIX_SPLIT_MAX entries) the prefixes
+ * that cover p without the IPv4 range and returns their count; returns 0
+ * when p does not cover it (use p as it is). */
+size_t prefix_split_v4(const struct ip_prefix *p, struct ip_prefix *out);
+
 /*
  * A prefix table answers "which of these prefixes contain address A" in
  * O(log n): the prefixes are cut into disjoint address intervals, each naming

@@ -105,6 +105,9 @@ sub verdict {
     ok($r->{rc} == 2 && $r->{err} =~ /frobnicate/, 'unknown command: named on stderr, exit 2', show($r));
     $r = cli('--bogus', 'check', 'x');
     ok($r->{rc} == 2 && $r->{out} eq '', 'unknown option: exit 2', show($r));
+    $r = cli('--data', 'tests/data/worldwide-c2025.json', 'check', '--jsno');
+    ok($r->{rc} == 2 && $r->{out} eq '' && $r->{err} =~ /--jsno/,
+        'check: a mistyped option is refused, not taken as the host', show($r));
     $r = cli('--data');
     ok($r->{rc} == 2 && $r->{out} eq '', '--data without a file: exit 2', show($r));
 }

@@ -880,6 +880,37 @@ test_policy_copied(void **state)
 	matcher_free(r);
 }
 
+/* never_direct = ::/0 means "no IPv6 direct": IPv4 must stay direct even
+ * though IPv4 is stored as ::ffff:a.b.c.d. */
+static void
+test_never_v6_all(void **state)
+{
+	static char *never[] = { "::/0" };
+	struct m365_policy p = policy(POL_DEFAULT);
+	struct m365_rules *r;
+	struct m365_verdict v;
+	char err[256];
+	struct m365_data *d = endpoints_load_file(
+	    "tests/data/worldwide-c2025.json", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(d);
+	p.never_direct.v = never;
+	p.never_direct.n = 1;
+	r = matcher_compile(d, &p, err, sizeof(err));
+	assert_non_null(r);
+	lookup(r, "2603:1006::10", 443, &v);
+	assert_true(v.never_direct);
+	assert_false(v.direct);
+	lookup(r, "13.107.6.152", 443, &v);
+	assert_false(v.never_direct);
+	assert_true(v.direct);
+	lookup(r, "::ffff:13.107.6.152", 443, &v);
+	assert_false(v.never_direct);
+	assert_true(v.direct);
+	matcher_free(r);
+}
+
 int
 main(void)
 {
@@ -923,6 +954,8 @@ main(void)
 	    "more matches than the verdict stores");
 	suite_add(&s, test_never_beyond_hits, NULL,
 	    "never_direct wins under 1100 matching data sets");
+	suite_add(&s, test_never_v6_all, NULL,
+	    "never_direct = ::/0 stops IPv6, not IPv4");
 	suite_add(&s, test_inline, NULL, "inline data: ports and precedence");
 	suite_add(&s, test_other_files, NULL, "the other data files");
 	suite_add(&s, test_names_of, NULL, "category and exclusion names");

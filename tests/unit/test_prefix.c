@@ -1181,6 +1181,53 @@ test_brute(void **state)
 	free(want);
 }
 
+/* An IPv6 prefix covering ::ffff:0:0/96 is split so that it no longer
+ * covers IPv4: every address is covered by the pieces exactly when it is in
+ * the original prefix and not IPv4-mapped. */
+static void
+test_split_v4(void **state)
+{
+	static const char *const in[] = { "::/0", "::/64", "::/80",
+	    "::fffe:0:0/95" };
+	struct ip_prefix whole, v4range, out[PREFIX_SPLIT_MAX], p;
+	const char *why;
+	uint64_t seed = 7;
+
+	(void)state;
+	assert_int_equal(prefix_parse("::ffff:0:0/96", 13, false, &v4range,
+	    &why), 0);
+	/* prefixes that do not cover the IPv4 range are left alone */
+	assert_int_equal(prefix_parse("2603:1006::/40", 14, false, &p, &why), 0);
+	assert_int_equal(prefix_split_v4(&p, out), 0);
+	assert_int_equal(prefix_parse("0.0.0.0/0", 9, false, &p, &why), 0);
+	assert_int_equal(prefix_split_v4(&p, out), 0);
+	assert_int_equal(prefix_parse("::ffff:0:0/96", 13, false, &p, &why), 0);
+	assert_int_equal(prefix_split_v4(&p, out), 0);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		size_t n;
+
+		assert_int_equal(prefix_parse(in[i], strlen(in[i]), false, &whole,
+		    &why), 0);
+		n = prefix_split_v4(&whole, out);
+		assert_int_equal(n, 96 - whole.len);
+		for (int k = 0; k < 20000; k++) {
+			struct ip_addr a;
+			bool covered = false;
+
+			seed = seed * 6364136223846793005u + 1442695040888963407u;
+			a.hi = k % 3 == 0 ? 0 : seed;
+			seed = seed * 6364136223846793005u + 1442695040888963407u;
+			a.lo = k % 2 == 0 ? (0xffff00000000u | (seed >> 32)) : seed;
+			if (k % 5 == 0)
+				a.lo = seed >> (k % 64);
+			for (size_t j = 0; j < n; j++)
+				covered |= prefix_contains(&out[j], &a);
+			assert_int_equal(covered, prefix_contains(&whole, &a) &&
+			    !prefix_contains(&v4range, &a));
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -1228,6 +1275,8 @@ main(void)
 	suite_add(&s, test_table_mapped, NULL,
 	    "table: IPv4-mapped address hits an IPv4 prefix");
 	suite_add(&s, test_table_empty, NULL, "table: empty");
+	suite_add(&s, test_split_v4, NULL,
+	    "prefix_split_v4: ::/0 and kin lose the IPv4 range, nothing else");
 	suite_add(&s, test_table_cap, NULL, "table: cap smaller than the count");
 	suite_add(&s, test_table_copies, NULL,
 	    "table: keeps no pointer into the input");
