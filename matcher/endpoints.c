@@ -404,7 +404,9 @@ endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
 		    cJSON_GetErrorPtr() != NULL ? cJSON_GetErrorPtr() - text : 0);
 		return NULL;
 	}
-	end += strspn(end, " \t\r\n");
+	while (end < text + len && (*end == ' ' || *end == '\t' ||
+	    *end == '\r' || *end == '\n'))
+		end++;
 	if (end < text + len) {
 		snprintf(err, errlen, "text after the JSON array at byte %td",
 		    end - text);
