@@ -42,7 +42,7 @@ ALL_LDFLAGS = $(SANLD) $(LDFLAGS)
 
 MATCHER_SRC = matcher/log.c matcher/parse.c matcher/prefix.c matcher/host.c \
 	matcher/names.c matcher/endpoints.c matcher/config.c matcher/matcher.c \
-	matcher/source.c
+	matcher/source.c matcher/visit.c
 MATCHER_OBJ = $(MATCHER_SRC:%.c=$(B)/%.o) $(B)/matcher/snapshot.o
 HELPER_SRC = helper/proto.c helper/memo.c helper/ext_m365_acl.c
 CLI_SRC = cli/check.c cli/m365-direct.c
@@ -75,9 +75,14 @@ $(B)/ext_m365_acl: $(HELPER_SRC:%.c=$(B)/%.o) $(B)/libm365matcher.a
 $(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365matcher.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libm365matcher.a
+$(B)/tests/suite.o: tests/unit/suite.c tests/unit/suite.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Ihelper -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/tests/suite.o $(B)/libm365matcher.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Ihelper -Itests/unit -o $@ $< \
+		$(B)/tests/suite.o \
 		$(if $(filter test_proto,$*),$(B)/helper/proto.o) \
 		$(B)/libm365matcher.a $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
 $(B)/tests/test_proto: $(B)/helper/proto.o

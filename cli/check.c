@@ -19,26 +19,6 @@ match_source(const struct m365_match *m)
 	return "set";
 }
 
-/* The ids of the sets that count, once each, in match order. */
-static size_t
-applying_sets(const struct m365_verdict *v, int *ids, size_t cap)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < v->n_matches; i++) {
-		const struct m365_match *m = &v->matches[i];
-		bool dup = false;
-
-		if (m->kind != M365_FROM_SET || m->excluded != M365_APPLIES)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			dup |= ids[k] == m->set_id;
-		if (!dup && n < cap)
-			ids[n++] = m->set_id;
-	}
-	return n;
-}
-
 static void
 print_text(FILE *f, const char *host, int port, const struct m365_verdict *v)
 {
@@ -78,7 +58,7 @@ verdict_json(const char *host, int port, const struct m365_verdict *v)
 {
 	cJSON *o = cJSON_CreateObject(), *sets, *matches;
 	int ids[M365_VERDICT_MATCHES];
-	size_t n = applying_sets(v, ids, M365_VERDICT_MATCHES);
+	size_t n = matcher_verdict_sets(v, ids, M365_VERDICT_MATCHES);
 
 	cJSON_AddStringToObject(o, "host", host);
 	if (port >= 0)

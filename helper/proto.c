@@ -39,18 +39,6 @@ proto_parse_fields(const char *spec, struct proto_fields *f, const char **why)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes %XX escapes of s[0..len) into out (PROTO_MAX_VALUE bytes). */
 static int
 decode(const char *s, size_t len, char *out, size_t *olen, const char **why)
@@ -77,8 +65,8 @@ decode(const char *s, size_t len, char *out, size_t *olen, const char **why)
 			int hi = -1, lo = -1;
 
 			if (i + 2 < len) {
-				hi = hexval(s[i + 1]);
-				lo = hexval(s[i + 2]);
+				hi = parse_hex_digit(s[i + 1]);
+				lo = parse_hex_digit(s[i + 2]);
 			}
 			if (hi < 0 || lo < 0) {
 				*why = "invalid %-escape";
@@ -250,23 +238,12 @@ put_int(char *p, int v)
 static char *
 put_sets(char *p, const struct m365_verdict *v)
 {
-	bool any = false;
+	int ids[M365_VERDICT_MATCHES];
+	size_t n = matcher_verdict_sets(v, ids, M365_VERDICT_MATCHES);
 
-	for (size_t i = 0; i < v->n_matches; i++) {
-		const struct m365_match *m = &v->matches[i];
-		bool dup = false;
-
-		if (m->kind != M365_FROM_SET || m->excluded != M365_APPLIES)
-			continue;
-		for (size_t k = 0; k < i; k++)
-			dup |= v->matches[k].kind == M365_FROM_SET &&
-			    v->matches[k].excluded == M365_APPLIES &&
-			    v->matches[k].set_id == m->set_id;
-		if (dup)
-			continue;
-		p = put(p, any ? "," : " m365_sets=");
-		p = put_int(p, m->set_id);
-		any = true;
+	for (size_t i = 0; i < n; i++) {
+		p = i == 0 ? PUT_LIT(p, " m365_sets=") : PUT_LIT(p, ",");
+		p = put_int(p, ids[i]);
 	}
 	return p;
 }

@@ -263,6 +263,25 @@ matcher_free(struct m365_rules *r)
 	free(r);
 }
 
+size_t
+matcher_verdict_sets(const struct m365_verdict *v, int *ids, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n_matches; i++) {
+		const struct m365_match *m = &v->matches[i];
+		bool dup = false;
+
+		if (m->kind != M365_FROM_SET || m->excluded != M365_APPLIES)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			dup |= ids[k] == m->set_id;
+		if (!dup && n < cap)
+			ids[n++] = m->set_id;
+	}
+	return n;
+}
+
 const struct m365_data *
 matcher_data(const struct m365_rules *r)
 {

@@ -68,6 +68,12 @@ void matcher_free(struct m365_rules *r);
 void matcher_lookup(const struct m365_rules *r, const char *query, size_t len,
     int port, struct m365_verdict *v);
 
+/* Writes to ids the ids of the sets that count in v, once each, in match
+ * order, up to cap (M365_VERDICT_MATCHES is always enough); returns how
+ * many it wrote. */
+size_t matcher_verdict_sets(const struct m365_verdict *v, int *ids,
+    size_t cap);
+
 /* The data the rules were compiled from (borrowed). */
 const struct m365_data *matcher_data(const struct m365_rules *r);
 

@@ -318,7 +318,7 @@ names_free(struct name_table *t)
 
 static size_t
 emit(const uint32_t *refs, uint32_t start, uint32_t count,
-    names_visit_fn *visit, void *ctx, size_t total)
+    visit_fn *visit, void *ctx, size_t total)
 {
 	for (uint32_t i = 0; i < count; i++)
 		visit(ctx, refs[start + i]);
@@ -341,7 +341,7 @@ glob_match(const struct name_table *t, const struct glob_re *g,
 
 size_t
 names_visit(const struct name_table *t, const char *host, size_t len,
-    names_visit_fn *visit, void *ctx)
+    visit_fn *visit, void *ctx)
 {
 	const struct node *nd = &t->nodes[0];
 	size_t total = emit(t->refs, nd->suffix_start, nd->suffix_n, visit, ctx,
@@ -372,28 +372,13 @@ names_visit(const struct name_table *t, const char *host, size_t len,
 	return total;
 }
 
-struct collect_ctx {
-	uint32_t *out;
-	size_t cap, n;
-};
-
-static void
-collect(void *ctx, uint32_t index)
-{
-	struct collect_ctx *c = ctx;
-
-	if (c->n < c->cap)
-		c->out[c->n] = index;
-	c->n++;
-}
-
 size_t
 names_lookup(const struct name_table *t, const char *host, size_t len,
     uint32_t *out, size_t cap)
 {
-	struct collect_ctx c = { out, cap, 0 };
+	struct visit_list l = { out, cap, 0 };
 
-	return names_visit(t, host, len, collect, &c);
+	return names_visit(t, host, len, visit_collect, &l);
 }
 
 size_t

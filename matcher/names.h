@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "visit.h"
+
 struct name_table;
 
 /* Builds a table over the lower-case, valid patterns[0..n) (see
@@ -21,15 +23,12 @@ struct name_table *names_new(const char *const *patterns, size_t n,
     char *err, size_t errlen);
 void names_free(struct name_table *t);
 
-/* Called with the index of each matching pattern. */
-typedef void names_visit_fn(void *ctx, uint32_t index);
-
 /* Calls visit for every pattern matching host[0..len) (a normalised host
  * name); returns how many match.  No allocation and no bound on the number
  * of matches; the regex scratch space is owned by the table, so one table
  * is used by one thread at a time. */
 size_t names_visit(const struct name_table *t, const char *host, size_t len,
-    names_visit_fn *visit, void *ctx);
+    visit_fn *visit, void *ctx);
 
 /* names_visit collecting the indices into out, up to cap of them; returns
  * how many match in all. */

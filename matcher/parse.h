@@ -11,6 +11,9 @@
  * text is empty, holds a non-digit, or the value exceeds max. */
 int parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
 
+/* The value of hex digit c (either case), or -1. */
+int parse_hex_digit(char c);
+
 /* Returns a malloc'd copy of s[0..len) with a terminating NUL, or NULL when
  * out of memory. */
 char *parse_strndup(const char *s, size_t len);

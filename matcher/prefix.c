@@ -63,18 +63,6 @@ ip_parse_v4(const char *s, size_t len, uint32_t *out)
 	return 0;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Spreads the groups g[0..n) of an IPv6 text with "::" before group gap
  * (or none: gap < 0) over the 8 groups of *a. */
 static void
@@ -114,7 +102,7 @@ ip_parse_v6(const char *s, size_t len, struct ip_addr *a)
 		unsigned v = 0;
 		int d;
 
-		while (i < len && i - start < 5 && (d = hex_digit(s[i])) >= 0) {
+		while (i < len && i - start < 5 && (d = parse_hex_digit(s[i])) >= 0) {
 			v = v * 16 + (unsigned)d;
 			i++;
 		}
@@ -452,7 +440,7 @@ prefix_table_free(struct prefix_table *t)
 
 size_t
 prefix_table_visit(const struct prefix_table *t, const struct ip_addr *a,
-    prefix_visit_fn *visit, void *ctx)
+    visit_fn *visit, void *ctx)
 {
 	const struct interval *base = t->iv;
 	size_t n = t->n_iv, total = 0;
@@ -473,26 +461,11 @@ prefix_table_visit(const struct prefix_table *t, const struct ip_addr *a,
 	return total;
 }
 
-struct collect_ctx {
-	uint32_t *out;
-	size_t cap, n;
-};
-
-static void
-collect(void *ctx, uint32_t index)
-{
-	struct collect_ctx *c = ctx;
-
-	if (c->n < c->cap)
-		c->out[c->n] = index;
-	c->n++;
-}
-
 size_t
 prefix_table_lookup(const struct prefix_table *t, const struct ip_addr *a,
     uint32_t *out, size_t cap)
 {
-	struct collect_ctx c = { out, cap, 0 };
+	struct visit_list l = { out, cap, 0 };
 
-	return prefix_table_visit(t, a, collect, &c);
+	return prefix_table_visit(t, a, visit_collect, &l);
 }

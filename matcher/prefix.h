@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "visit.h"
+
 #define IP_TEXT_MAX 64          /* longer than any address/len text */
 
 struct ip_addr {
@@ -79,13 +81,10 @@ struct prefix_table *prefix_table_new(const struct ip_prefix *prefixes,
     size_t n);
 void prefix_table_free(struct prefix_table *t);
 
-/* Called with the input index of each prefix containing the address. */
-typedef void prefix_visit_fn(void *ctx, uint32_t index);
-
 /* Calls visit with the input index of every prefix containing a, innermost
  * first; returns how many there are.  Allocation free, no bound. */
 size_t prefix_table_visit(const struct prefix_table *t,
-    const struct ip_addr *a, prefix_visit_fn *visit, void *ctx);
+    const struct ip_addr *a, visit_fn *visit, void *ctx);
 
 /* prefix_table_visit collecting the indices into out, up to cap of them;
  * returns how many there are in all. */

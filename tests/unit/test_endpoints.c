@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "suite.h"
+
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,56 +20,6 @@
 #include <string.h>
 
 #include "endpoints.h"
-
-/* --- a tiny table runner: one cmocka test per row --------------------- */
-
-struct suite {
-	struct CMUnitTest *t;
-	size_t n, cap;
-};
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...)
-{
-	char name[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	/* '#' starts a TAP directive */
-	for (char *p = name; *p != '\0'; p++)
-		if (*p == '#' || *p == '\n')
-			*p = '_';
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->t = realloc(s->t, s->cap * sizeof(*s->t));
-		if (s->t == NULL)
-			abort();
-	}
-	s->t[s->n].name = strdup(name);
-	s->t[s->n].test_func = fn;
-	s->t[s->n].setup_func = NULL;
-	s->t[s->n].teardown_func = NULL;
-	s->t[s->n].initial_state = state;
-	s->n++;
-}
-
-static int
-suite_run(struct suite *s, const char *name)
-{
-	int rc = _cmocka_run_group_tests(name, s->t, s->n, NULL, NULL);
-
-	for (size_t i = 0; i < s->n; i++)
-		free((char *)s->t[i].name);
-	free(s->t);
-	return rc;
-}
 
 static const char *
 data_dir(void)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "suite.h"
+
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,94 +18,6 @@
 #include <string.h>
 
 #include "host.h"
-
-/* --- a tiny table runner: one cmocka test per row --------------------- */
-
-struct suite {
-	struct CMUnitTest *t;
-	size_t n, cap;
-};
-
-/* Writes s[0..len) with non-printable bytes (and '#', which TAP reads as a
- * directive) as \xHH, cut to fit size. */
-static void
-show(const char *s, size_t len, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 5 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '#' || c == '\\')
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	if (o + 5 >= size && size > 4)
-		memcpy(buf + size - 4, "...", 3), o = size - 1;
-	buf[o] = '\0';
-}
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...)
-{
-	char name[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->t = realloc(s->t, s->cap * sizeof(*s->t));
-		if (s->t == NULL)
-			abort();
-	}
-	s->t[s->n].name = strdup(name);
-	s->t[s->n].test_func = fn;
-	s->t[s->n].setup_func = NULL;
-	s->t[s->n].teardown_func = NULL;
-	s->t[s->n].initial_state = state;
-	s->n++;
-}
-
-static int
-suite_run(struct suite *s, const char *name)
-{
-	int rc = _cmocka_run_group_tests(name, s->t, s->n, NULL, NULL);
-
-	for (size_t i = 0; i < s->n; i++)
-		free((char *)s->t[i].name);
-	free(s->t);
-	return rc;
-}
-
-/* --- expected addresses, computed without the library ------------------ */
-
-/* The 128-bit form of an address text: IPv6 as is, IPv4 as ::ffff:a.b.c.d. */
-static struct ip_addr
-addr_of(const char *text)
-{
-	unsigned char b[16] = { 0 };
-	struct ip_addr a = { 0, 0 };
-
-	if (inet_pton(AF_INET, text, b + 12) == 1) {
-		b[10] = 0xff;
-		b[11] = 0xff;
-	} else if (inet_pton(AF_INET6, text, b) != 1) {
-		fail_msg("test table: bad address %s", text);
-	}
-	for (int i = 0; i < 8; i++) {
-		a.hi = (a.hi << 8) | b[i];
-		a.lo = (a.lo << 8) | b[i + 8];
-	}
-	return a;
-}
 
 /* --- host_normalise ---------------------------------------------------- */
 
@@ -281,7 +195,7 @@ test_normalise(void **state)
 		assert_int_equal(q.name[q.len], '\0');
 		assert_string_equal(q.name, c->name);
 	} else {
-		struct ip_addr want = addr_of(c->addr);
+		struct ip_addr want = suite_addr(c->addr);
 
 		assert_int_equal(q.v4, c->v4);
 		assert_true(q.addr.hi == want.hi);
@@ -493,7 +407,7 @@ main(void)
 	for (size_t i = 0; i < sizeof(norm_cases) / sizeof(norm_cases[0]); i++) {
 		const struct norm_case *c = &norm_cases[i];
 
-		show(c->in, c->len == LEN_STR ? strlen(c->in) : c->len, shown,
+		suite_show(c->in, c->len == LEN_STR ? strlen(c->in) : c->len, shown,
 		    sizeof(shown));
 		suite_add(&s, test_normalise, (void *)c, "normalise \"%s\" -> %s",
 		    shown, c->kind == HOST_NAME ? "name" :
@@ -510,7 +424,7 @@ main(void)
 	for (size_t i = 0; i < sizeof(pat_cases) / sizeof(pat_cases[0]); i++) {
 		const struct pat_case *c = &pat_cases[i];
 
-		show(c->in, c->len == LEN_STR ? strlen(c->in) : c->len, shown,
+		suite_show(c->in, c->len == LEN_STR ? strlen(c->in) : c->len, shown,
 		    sizeof(shown));
 		suite_add(&s, test_pattern, (void *)c, "pattern \"%s\" -> %s",
 		    shown, c->ok ? "ok" : "rejected");

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "suite.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,52 +19,6 @@
 
 #include "host.h"
 #include "names.h"
-
-/* --- a tiny table runner: one cmocka test per row --------------------- */
-
-struct suite {
-	struct CMUnitTest *t;
-	size_t n, cap;
-};
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...)
-{
-	char name[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->t = realloc(s->t, s->cap * sizeof(*s->t));
-		if (s->t == NULL)
-			abort();
-	}
-	s->t[s->n].name = strdup(name);
-	s->t[s->n].test_func = fn;
-	s->t[s->n].setup_func = NULL;
-	s->t[s->n].teardown_func = NULL;
-	s->t[s->n].initial_state = state;
-	s->n++;
-}
-
-static int
-suite_run(struct suite *s, const char *name)
-{
-	int rc = _cmocka_run_group_tests(name, s->t, s->n, NULL, NULL);
-
-	for (size_t i = 0; i < s->n; i++)
-		free((char *)s->t[i].name);
-	free(s->t);
-	return rc;
-}
 
 /* --- the reference: shExpMatch, written the plain way ------------------ */
 
@@ -384,55 +340,35 @@ visit_log(void *ctx, uint32_t index)
 	l->n++;
 }
 
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t
-rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
-static unsigned
-rng_below(struct rng *r, unsigned n)
-{
-	return (unsigned)(rng_next(r) % n);
-}
-
 /* A small alphabet so that patterns and hosts collide often. */
 static const char alpha[] = "ab-c";
 
 static void
-random_label(struct rng *r, char *buf, size_t *o, bool glob_ok)
+random_label(struct suite_rng *r, char *buf, size_t *o, bool glob_ok)
 {
-	unsigned n = 1 + rng_below(r, 4);
+	unsigned n = 1 + suite_rng_below(r, 4);
 
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = rng_below(r, 12);
+		unsigned k = suite_rng_below(r, 12);
 
 		if (glob_ok && k == 0)
 			buf[(*o)++] = '*';
 		else if (glob_ok && k == 1)
 			buf[(*o)++] = '?';
 		else
-			buf[(*o)++] = alpha[rng_below(r, 4)];
+			buf[(*o)++] = alpha[suite_rng_below(r, 4)];
 	}
 }
 
 static void
-random_name(struct rng *r, char *buf, bool glob_ok)
+random_name(struct suite_rng *r, char *buf, bool glob_ok)
 {
-	unsigned labels = 1 + rng_below(r, 4);
+	unsigned labels = 1 + suite_rng_below(r, 4);
 	size_t o = 0;
 
-	if (glob_ok && rng_below(r, 3) == 0) {
+	if (glob_ok && suite_rng_below(r, 3) == 0) {
 		buf[o++] = '*';         /* the common leading-'*' shapes */
-		if (rng_below(r, 2) == 0)
+		if (suite_rng_below(r, 2) == 0)
 			buf[o++] = '.';
 	}
 	for (unsigned i = 0; i < labels; i++) {
@@ -445,30 +381,30 @@ random_name(struct rng *r, char *buf, bool glob_ok)
 
 /* A host that a pattern matches: every wildcard filled in at random. */
 static void
-host_from(struct rng *r, const char *pat, char *buf)
+host_from(struct suite_rng *r, const char *pat, char *buf)
 {
 	size_t o = 0;
 
 	for (const char *p = pat; *p != '\0'; p++) {
 		if (*p == '*') {
-			unsigned n = rng_below(r, 4);
+			unsigned n = suite_rng_below(r, 4);
 
 			for (unsigned i = 0; i < n; i++)
-				buf[o++] = (i > 0 && rng_below(r, 3) == 0) ? '.' :
-				    alpha[rng_below(r, 4)];
+				buf[o++] = (i > 0 && suite_rng_below(r, 3) == 0) ? '.' :
+				    alpha[suite_rng_below(r, 4)];
 		} else if (*p == '?') {
-			buf[o++] = alpha[rng_below(r, 4)];
+			buf[o++] = alpha[suite_rng_below(r, 4)];
 		} else {
 			buf[o++] = *p;
 		}
 	}
 	/* sometimes one character more at either end */
 	buf[o] = '\0';
-	if (rng_below(r, 4) == 0) {
+	if (suite_rng_below(r, 4) == 0) {
 		memmove(buf + 1, buf, o + 1);
-		buf[0] = alpha[rng_below(r, 4)];
-	} else if (rng_below(r, 4) == 0) {
-		buf[o++] = alpha[rng_below(r, 4)];
+		buf[0] = alpha[suite_rng_below(r, 4)];
+	} else if (suite_rng_below(r, 4) == 0) {
+		buf[o++] = alpha[suite_rng_below(r, 4)];
 		buf[o] = '\0';
 	}
 }
@@ -492,7 +428,7 @@ static void
 test_brute(void **state)
 {
 	const struct brute *b = *state;
-	struct rng r = { b->seed };
+	struct suite_rng r = { b->seed };
 	char (*store)[BUF] = calloc(b->n_patterns, BUF);
 	const char **pats = calloc(b->n_patterns, sizeof(*pats));
 	uint32_t *out = calloc(b->n_patterns + 1, sizeof(*out));
@@ -508,8 +444,8 @@ test_brute(void **state)
 		char tmp[BUF];
 		const char *why;
 
-		if (n > 0 && rng_below(&r, 10) == 0) {
-			memcpy(store[n], store[rng_below(&r, (unsigned)n)], BUF);
+		if (n > 0 && suite_rng_below(&r, 10) == 0) {
+			memcpy(store[n], store[suite_rng_below(&r, (unsigned)n)], BUF);
 		} else {
 			random_name(&r, tmp, true);
 			if (host_pattern_check(tmp, strlen(tmp), store[n], &why)
@@ -524,10 +460,10 @@ test_brute(void **state)
 		char host[2 * BUF];
 		size_t nw = 0, got;
 
-		if (rng_below(&r, 2) == 0)
+		if (suite_rng_below(&r, 2) == 0)
 			random_name(&r, host, false);
 		else
-			host_from(&r, pats[rng_below(&r, (unsigned)n)], host);
+			host_from(&r, pats[suite_rng_below(&r, (unsigned)n)], host);
 		for (uint32_t i = 0; i < n; i++)
 			if (glob(pats[i], host))
 				want[nw++] = i;

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "suite.h"
+
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,88 +19,7 @@
 
 #include "prefix.h"
 
-/* --- a tiny table runner: one cmocka test per row --------------------- */
-
-struct suite {
-	struct CMUnitTest *t;
-	size_t n, cap;
-};
-
-static void
-show(const char *s, size_t len, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 5 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '#' || c == '\\')
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-}
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...)
-{
-	char name[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->t = realloc(s->t, s->cap * sizeof(*s->t));
-		if (s->t == NULL)
-			abort();
-	}
-	s->t[s->n].name = strdup(name);
-	s->t[s->n].test_func = fn;
-	s->t[s->n].setup_func = NULL;
-	s->t[s->n].teardown_func = NULL;
-	s->t[s->n].initial_state = state;
-	s->n++;
-}
-
-static int
-suite_run(struct suite *s, const char *name)
-{
-	int rc = _cmocka_run_group_tests(name, s->t, s->n, NULL, NULL);
-
-	for (size_t i = 0; i < s->n; i++)
-		free((char *)s->t[i].name);
-	free(s->t);
-	return rc;
-}
-
 /* --- 128-bit helpers, independent of the library ---------------------- */
-
-static struct ip_addr
-addr_of(const char *text)
-{
-	unsigned char b[16] = { 0 };
-	struct ip_addr a = { 0, 0 };
-
-	if (inet_pton(AF_INET, text, b + 12) == 1) {
-		b[10] = 0xff;
-		b[11] = 0xff;
-	} else if (inet_pton(AF_INET6, text, b) != 1) {
-		fail_msg("test table: bad address %s", text);
-	}
-	for (int i = 0; i < 8; i++) {
-		a.hi = (a.hi << 8) | b[i];
-		a.lo = (a.lo << 8) | b[i + 8];
-	}
-	return a;
-}
 
 /* The network mask of a /len in the 128-bit space. */
 static struct ip_addr
@@ -208,7 +129,7 @@ agree(const char *s, size_t len)
 
 	if (got == want && (got != 0 || (addr_eq(&a, &r) && v4 == rv4)))
 		return true;
-	show(s, len, shown, sizeof(shown));
+	suite_show(s, len, shown, sizeof(shown));
 	print_error("ip_parse(\"%s\") = %d, inet_pton says %d%s\n", shown, got,
 	    want, got == want ? " but the address differs" : "");
 	return false;
@@ -274,81 +195,60 @@ test_ip_halves(void **state)
 	assert_int_equal(ip_parse_v6("1.2.3.4", 7, &a), -1);
 	assert_int_equal(ip_parse_v6("", 0, &a), -1);
 	assert_int_equal(ip_parse_v6("2603:1006::5", 12, &a), 0);
-	want = addr_of("2603:1006::5");
+	want = suite_addr("2603:1006::5");
 	assert_true(addr_eq(&a, &want));
 	assert_int_equal(ip_parse_v6("::ffff:13.107.6.152", 19, &a), 0);
-	want = addr_of("13.107.6.152");
+	want = suite_addr("13.107.6.152");
 	assert_true(addr_eq(&a, &want));
 	assert_true(ip_is_v4_mapped(&a));
 	ip_from_v4(0x0d6b0698u, &a);
 	assert_true(addr_eq(&a, &want));
-	want = addr_of("::13.107.6.152");
+	want = suite_addr("::13.107.6.152");
 	assert_false(ip_is_v4_mapped(&want));
-	want = addr_of("::fffe:0:0");
+	want = suite_addr("::fffe:0:0");
 	assert_false(ip_is_v4_mapped(&want));
-	want = addr_of("1::ffff:0:0");
+	want = suite_addr("1::ffff:0:0");
 	assert_false(ip_is_v4_mapped(&want));
-}
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t
-rng_next(struct rng *r)
-{
-	/* splitmix64: deterministic, good enough to spread bits */
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
-static unsigned
-rng_below(struct rng *r, unsigned n)
-{
-	return (unsigned)(rng_next(r) % n);
 }
 
 /* A text that is often an address and often nearly one: groups of 0..5
  * hex digits, ':' and '::' in random places, sometimes a dotted tail. */
 static size_t
-random_ip_text(struct rng *r, char *buf)
+random_ip_text(struct suite_rng *r, char *buf)
 {
 	static const char hex[] = "0123456789abcdefABCDEF";
 	size_t o = 0;
-	unsigned kind = rng_below(r, 4);
+	unsigned kind = suite_rng_below(r, 4);
 
 	if (kind == 0) {                /* IPv4-ish */
-		unsigned parts = 2 + rng_below(r, 4);
+		unsigned parts = 2 + suite_rng_below(r, 4);
 
 		for (unsigned p = 0; p < parts; p++) {
-			unsigned digits = rng_below(r, 5);
+			unsigned digits = suite_rng_below(r, 5);
 
 			if (p > 0)
 				buf[o++] = '.';
 			if (digits == 4)
 				o += (size_t)sprintf(buf + o, "%u",
-				    rng_below(r, 300));
+				    suite_rng_below(r, 300));
 			else
 				for (unsigned d = 0; d < digits; d++)
-					buf[o++] = (char)('0' + rng_below(r, 10));
+					buf[o++] = (char)('0' + suite_rng_below(r, 10));
 		}
 	} else if (kind == 1) {         /* arbitrary characters */
 		static const char alpha[] = "0123456789abcdefABCDEFg:.:: %/";
-		unsigned n = rng_below(r, 24);
+		unsigned n = suite_rng_below(r, 24);
 
 		for (unsigned i = 0; i < n; i++)
-			buf[o++] = alpha[rng_below(r, sizeof(alpha) - 1)];
+			buf[o++] = alpha[suite_rng_below(r, sizeof(alpha) - 1)];
 	} else {                        /* IPv6-ish */
-		unsigned groups = rng_below(r, 10);
-		bool gap = rng_below(r, 3) != 0;
-		unsigned at = rng_below(r, groups + 1);
+		unsigned groups = suite_rng_below(r, 10);
+		bool gap = suite_rng_below(r, 3) != 0;
+		unsigned at = suite_rng_below(r, groups + 1);
 
 		for (unsigned g = 0; g < groups; g++) {
-			unsigned digits = rng_below(r, 7) == 0 ? 5 :
-			    1 + rng_below(r, 4);
+			unsigned digits = suite_rng_below(r, 7) == 0 ? 5 :
+			    1 + suite_rng_below(r, 4);
 
 			if (gap && g == at)
 				buf[o++] = ':', buf[o++] = ':';
@@ -356,12 +256,12 @@ random_ip_text(struct rng *r, char *buf)
 				buf[o++] = ':';
 			if (kind == 3 && g == groups - 1) {
 				o += (size_t)sprintf(buf + o, "%u.%u.%u.%u",
-				    rng_below(r, 260), rng_below(r, 256),
-				    rng_below(r, 256), rng_below(r, 256));
+				    suite_rng_below(r, 260), suite_rng_below(r, 256),
+				    suite_rng_below(r, 256), suite_rng_below(r, 256));
 				break;
 			}
 			for (unsigned d = 0; d < digits; d++)
-				buf[o++] = hex[rng_below(r, sizeof(hex) - 1)];
+				buf[o++] = hex[suite_rng_below(r, sizeof(hex) - 1)];
 		}
 		if (gap && at == groups)
 			buf[o++] = ':', buf[o++] = ':';
@@ -373,7 +273,7 @@ random_ip_text(struct rng *r, char *buf)
 static void
 test_ip_parse_random(void **state)
 {
-	struct rng r = { 42 };
+	struct suite_rng r = { 42 };
 	size_t accepted = 0, n = 300000;
 
 	(void)state;
@@ -396,20 +296,20 @@ test_ip_parse_random(void **state)
 static void
 test_ip_parse_roundtrip(void **state)
 {
-	struct rng r = { 43 };
+	struct suite_rng r = { 43 };
 
 	(void)state;
 	for (size_t i = 0; i < 100000; i++) {
 		unsigned char b[16];
 		char text[INET6_ADDRSTRLEN];
-		uint64_t hi = rng_next(&r), lo = rng_next(&r);
+		uint64_t hi = suite_rng_next(&r), lo = suite_rng_next(&r);
 
 		/* runs of zero groups, so that "::" appears */
-		if (rng_below(&r, 2))
-			hi &= rng_next(&r) & rng_next(&r);
-		if (rng_below(&r, 2))
-			lo &= rng_next(&r) & rng_next(&r);
-		if (rng_below(&r, 4) == 0) {
+		if (suite_rng_below(&r, 2))
+			hi &= suite_rng_next(&r) & suite_rng_next(&r);
+		if (suite_rng_below(&r, 2))
+			lo &= suite_rng_next(&r) & suite_rng_next(&r);
+		if (suite_rng_below(&r, 4) == 0) {
 			hi = 0;
 			lo = 0xffff00000000u | (lo & 0xffffffffu);
 		}
@@ -555,7 +455,7 @@ test_parse(void **state)
 		return;
 	}
 	assert_int_equal(rc, 0);
-	want = addr_of(c->addr);
+	want = suite_addr(c->addr);
 	assert_true(addr_eq(&p.addr, &want));
 	assert_int_equal(p.len, c->plen);
 	assert_int_equal(p.v4, c->v4);
@@ -588,13 +488,13 @@ test_format(void **state)
 	    "2603:1006::/40", "::/0", "::1/128", "2620:1ec:4::152/128",
 	    "2603:1063:6000::/35", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
 	    "204.79.197.215/32" };
-	struct ip_prefix p = { addr_of("13.107.128.0"), 96 + 22, true };
+	struct ip_prefix p = { suite_addr("13.107.128.0"), 96 + 22, true };
 	char buf[IP_TEXT_MAX], small[8];
 
 	(void)state;
 	prefix_format(&p, buf, sizeof(buf));
 	assert_string_equal(buf, "13.107.128.0/22");
-	p = (struct ip_prefix){ addr_of("2603:1006::"), 40, false };
+	p = (struct ip_prefix){ suite_addr("2603:1006::"), 40, false };
 	prefix_format(&p, buf, sizeof(buf));
 	assert_string_equal(buf, "2603:1006::/40");
 	/* a truncating buffer still gets a terminated string */
@@ -667,7 +567,7 @@ expect_lookup(const struct prefix_table *t, const char *addr,
     const uint32_t *want, size_t n)
 {
 	uint32_t out[64];
-	struct ip_addr a = addr_of(addr);
+	struct ip_addr a = suite_addr(addr);
 	size_t got = prefix_table_lookup(t, &a, out, 64);
 
 	if (got != n) {
@@ -796,14 +696,14 @@ test_table_duplicates(void **state)
 	struct ip_prefix p[8];
 	struct prefix_table *t;
 	uint32_t out[16];
-	struct ip_addr a = addr_of("52.112.0.1");
+	struct ip_addr a = suite_addr("52.112.0.1");
 	size_t n;
 
 	(void)state;
 	for (size_t i = 0; i < 7; i++)
 		p[i] = pfx(in[i]);
 	/* the last one written by hand: ::ffff:52.112.0.0/110 is 52.112.0.0/14 */
-	p[7] = (struct ip_prefix){ addr_of("52.112.0.0"), 110, false };
+	p[7] = (struct ip_prefix){ suite_addr("52.112.0.0"), 110, false };
 	t = prefix_table_new(p, 8);
 	assert_non_null(t);
 	n = prefix_table_lookup(t, &a, out, 16);
@@ -941,7 +841,7 @@ static void
 test_table_empty(void **state)
 {
 	struct prefix_table *t = prefix_table_new(NULL, 0);
-	struct ip_addr a = addr_of("1.2.3.4"), z = { 0, 0 },
+	struct ip_addr a = suite_addr("1.2.3.4"), z = { 0, 0 },
 	    m = { UINT64_MAX, UINT64_MAX };
 	uint32_t out[1] = { 77 };
 
@@ -964,7 +864,7 @@ test_table_cap(void **state)
 	    "10.0.0.0/24", "10.0.0.0/8", "10.0.0.0/32" };
 	struct ip_prefix p[5];
 	struct prefix_table *t = table_of(in, 5, p);
-	struct ip_addr a = addr_of("10.0.0.0");
+	struct ip_addr a = suite_addr("10.0.0.0");
 	uint32_t out[6];
 
 	(void)state;
@@ -1024,27 +924,27 @@ static const struct brute brutes[] = {
 
 /* A random prefix near one of a few anchors, so that many nest. */
 static struct ip_prefix
-random_prefix(struct rng *r, const struct ip_addr *anchors, size_t n_anchors)
+random_prefix(struct suite_rng *r, const struct ip_addr *anchors, size_t n_anchors)
 {
 	struct ip_prefix p;
-	struct ip_addr a = anchors[rng_below(r, (unsigned)n_anchors)], m;
+	struct ip_addr a = anchors[suite_rng_below(r, (unsigned)n_anchors)], m;
 	unsigned len;
 
-	switch (rng_below(r, 4)) {
+	switch (suite_rng_below(r, 4)) {
 	case 0:         /* IPv4 */
-		len = 96 + rng_below(r, 33);
+		len = 96 + suite_rng_below(r, 33);
 		a.hi = 0;
 		a.lo = 0xffff00000000u | (a.lo & 0xffffffffu);
 		break;
 	case 1:         /* anything */
-		len = rng_below(r, 129);
+		len = suite_rng_below(r, 129);
 		break;
 	default:        /* long ones, to nest deep */
-		len = 100 + rng_below(r, 29);
+		len = 100 + suite_rng_below(r, 29);
 		break;
 	}
 	/* flip a few low bits so that siblings appear */
-	a.lo ^= rng_next(r) & 0xffffu;
+	a.lo ^= suite_rng_next(r) & 0xffffu;
 	m = net_mask(len);
 	p.addr.hi = a.hi & m.hi;
 	p.addr.lo = a.lo & m.lo;
@@ -1114,7 +1014,7 @@ static void
 test_brute(void **state)
 {
 	const struct brute *b = *state;
-	struct rng r = { b->seed };
+	struct suite_rng r = { b->seed };
 	struct ip_addr anchors[8];
 	struct ip_prefix *p = calloc(b->n_prefixes, sizeof(*p));
 	uint32_t *got = calloc(b->n_prefixes + 1, sizeof(*got));
@@ -1125,8 +1025,8 @@ test_brute(void **state)
 	assert_non_null(got);
 	assert_non_null(want);
 	for (size_t i = 0; i < 8; i++) {
-		anchors[i].hi = rng_next(&r);
-		anchors[i].lo = rng_next(&r);
+		anchors[i].hi = suite_rng_next(&r);
+		anchors[i].lo = suite_rng_next(&r);
 	}
 	anchors[0].hi = 0;              /* an anchor in the IPv4 space */
 	anchors[0].lo = 0xffff00000000u | (anchors[0].lo & 0xffffffffu);
@@ -1141,8 +1041,8 @@ test_brute(void **state)
 			p[i].addr.lo = anchors[3].lo & m.lo;
 			p[i].len = (unsigned)i;
 			p[i].v4 = false;
-		} else if (i > 0 && rng_below(&r, 5) == 0) {
-			p[i] = p[rng_below(&r, (unsigned)i)];   /* duplicate */
+		} else if (i > 0 && suite_rng_below(&r, 5) == 0) {
+			p[i] = p[suite_rng_below(&r, (unsigned)i)];   /* duplicate */
 		} else {
 			p[i] = random_prefix(&r, anchors, 8);
 		}
@@ -1159,18 +1059,18 @@ test_brute(void **state)
 	}
 	/* random addresses, mostly near the anchors */
 	for (size_t q = 0; q < b->n_queries; q++) {
-		struct ip_addr a = anchors[rng_below(&r, 8)];
+		struct ip_addr a = anchors[suite_rng_below(&r, 8)];
 
-		switch (rng_below(&r, 3)) {
+		switch (suite_rng_below(&r, 3)) {
 		case 0:
-			a.hi = rng_next(&r);
-			a.lo = rng_next(&r);
+			a.hi = suite_rng_next(&r);
+			a.lo = suite_rng_next(&r);
 			break;
 		case 1:
-			a.lo ^= rng_next(&r) >> rng_below(&r, 64);
+			a.lo ^= suite_rng_next(&r) >> suite_rng_below(&r, 64);
 			break;
 		default:
-			a.lo ^= rng_next(&r) & 0x1ffffu;
+			a.lo ^= suite_rng_next(&r) & 0x1ffffu;
 			break;
 		}
 		check_one(t, p, b->n_prefixes, &a, got, want);
@@ -1238,7 +1138,7 @@ main(void)
 	    i++) {
 		const struct parse_case *c = &parse_cases[i];
 
-		show(c->in, c->len == LEN_STR ? strlen(c->in) : c->len, shown,
+		suite_show(c->in, c->len == LEN_STR ? strlen(c->in) : c->len, shown,
 		    sizeof(shown));
 		suite_add(&s, test_parse, (void *)c, "prefix_parse \"%s\"%s -> %s",
 		    shown, c->bare_ok ? " (bare ok)" : "",

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "suite.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,68 +16,6 @@
 
 #include "matcher.h"
 #include "proto.h"
-
-/* --- a tiny table runner: one cmocka test per row --------------------- */
-
-struct suite {
-	struct CMUnitTest *t;
-	size_t n, cap;
-};
-
-static void
-show(const char *s, size_t len, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 8 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '#' || c == '\\')
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-}
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-suite_add(struct suite *s, CMUnitTestFunction fn, void *state,
-    const char *fmt, ...)
-{
-	char name[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->t = realloc(s->t, s->cap * sizeof(*s->t));
-		if (s->t == NULL)
-			abort();
-	}
-	s->t[s->n].name = strdup(name);
-	s->t[s->n].test_func = fn;
-	s->t[s->n].setup_func = NULL;
-	s->t[s->n].teardown_func = NULL;
-	s->t[s->n].initial_state = state;
-	s->n++;
-}
-
-static int
-suite_run(struct suite *s, const char *name)
-{
-	int rc = _cmocka_run_group_tests(name, s->t, s->n, NULL, NULL);
-
-	for (size_t i = 0; i < s->n; i++)
-		free((char *)s->t[i].name);
-	free(s->t);
-	return rc;
-}
 
 /* --- proto_parse_fields ------------------------------------------------ */
 
@@ -478,8 +418,8 @@ test_answer(void **state)
 	if (n != strlen(c->want) || memcmp(out, c->want, n) != 0) {
 		char a[512], b[512];
 
-		show(out, n < sizeof(out) ? n : 0, a, sizeof(a));
-		show(c->want, strlen(c->want), b, sizeof(b));
+		suite_show(out, n < sizeof(out) ? n : 0, a, sizeof(a));
+		suite_show(c->want, strlen(c->want), b, sizeof(b));
 		fail_msg("got  \"%s\"\nwant \"%s\"", a, b);
 	}
 	for (size_t i = PROTO_MAX_ANSWER; i < sizeof(out); i++)
@@ -656,7 +596,7 @@ main(void)
 	    i++) {
 		const struct line_case *c = &line_cases[i];
 
-		show(c->line, c->len == LEN_STR ? strlen(c->line) : c->len, shown,
+		suite_show(c->line, c->len == LEN_STR ? strlen(c->line) : c->len, shown,
 		    sizeof(shown));
 		suite_add(&s, test_line, (void *)c, "line%s [%s] \"%s\" -> %s",
 		    c->concurrency ? " with ID" : "", c->fields, shown,
