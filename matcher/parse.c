@@ -25,18 +25,6 @@ parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int
-parse_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *
 parse_strndup(const char *s, size_t len)
 {
