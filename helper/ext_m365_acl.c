@@ -30,8 +30,9 @@ struct helper {
 	bool concurrency;
 	unsigned reload_interval;
 	size_t cache_size;
+	bool config_broken;             /* answer everything "not direct" */
 	struct memo *memo;              /* NULL: --cache-size 0 */
-	struct m365_rules *rules;
+	struct m365_rules *rules;       /* NULL: the configuration is broken */
 	struct source src;
 	struct timespec last_check;
 	char out[OUT_CAP];
@@ -151,13 +152,20 @@ parse_args(struct helper *h, int argc, char **argv)
 		usage(stderr);
 		exit(2);
 	}
-	if (config_init(&h->cfg) != 0 ||
-	    config_load(&h->cfg, conf != NULL ? conf : M365_DEFAULT_CONFIG,
+	if (config_init(&h->cfg) != 0)
+		exit(1);
+	/* A broken configuration file must not stop Squid (helpers that exit
+	 * at once make it give up): log every error and send everything to
+	 * the parent, as if m365-direct were not there. */
+	if (config_load(&h->cfg, conf != NULL ? conf : M365_DEFAULT_CONFIG,
 	    conf != NULL, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("%s", errs.msg[i]);
-		exit(2);
+		log_warnx("configuration errors: answering every request "
+		    "\"not direct\" until they are fixed");
+		h->config_broken = true;
 	}
+	config_errors_free(&errs);
 	if (state_dir != NULL) {
 		free(h->cfg.state_dir);
 		if ((h->cfg.state_dir = strdup(state_dir)) == NULL)
@@ -170,6 +178,8 @@ parse_args(struct helper *h, int argc, char **argv)
 static void
 reload(struct helper *h)
 {
+	if (h->config_broken)
+		return;
 	char err[512];
 	struct source src;
 	struct m365_rules *r = source_compile(h->data_opt, h->cfg.state_dir,
@@ -285,6 +295,11 @@ handle_line(struct helper *h, const char *line, size_t len)
 		answer_error(h, req.id, req.id_len, why);
 		return;
 	}
+	if (h->config_broken) {         /* logged once at start */
+		h->out_len += proto_format_error(h->out + h->out_len, req.id,
+		    req.id_len, "configuration error, see cache.log");
+		return;
+	}
 	matcher_lookup(h->rules, req.host, req.host_len, req.port, &v);
 	start = h->out_len;
 	h->out_len += proto_format_verdict(h->out + h->out_len, req.id,
@@ -379,13 +394,15 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	h.rules = source_compile(h.data_opt, h.cfg.state_dir, &h.cfg.policy,
-	    true, &h.src, err, sizeof(err));
-	if (h.rules == NULL) {
-		log_warnx("%s", err);
-		return 1;
+	if (!h.config_broken) {
+		h.rules = source_compile(h.data_opt, h.cfg.state_dir,
+		    &h.cfg.policy, true, &h.src, err, sizeof(err));
+		if (h.rules == NULL) {
+			log_warnx("%s", err);
+			return 1;
+		}
 	}
-	if (h.cache_size > 0 && (h.memo = memo_new(h.cache_size)) == NULL) {
+	if (!h.config_broken && h.cache_size > 0 && (h.memo = memo_new(h.cache_size)) == NULL) {
 		log_warnx("out of memory for --cache-size %zu", h.cache_size);
 		return 1;
 	}

@@ -20,10 +20,16 @@ struct answer {
 	char text[MEMO_ANSWER_MAX];
 };
 
+/* Slots come in buckets of MEMO_WAYS (4 cache lines): a key may sit in
+ * any slot of its bucket, so two busy keys hashing alike do not keep
+ * evicting each other. */
+#define MEMO_WAYS 4
+
 struct memo {
 	void *raw;                      /* calloc'd: pages stay untouched */
 	struct slot *slots;             /* raw, aligned to a cache line */
-	size_t mask;
+	size_t mask;                    /* of the bucket index */
+	unsigned victim;                /* round-robin replacement */
 	uint32_t generation;
 	struct answer *answers;         /* interned, this generation */
 	size_t n_answers;
@@ -37,7 +43,7 @@ memo_new(size_t slots)
 
 	if (slots == 0 || slots > MEMO_MAX_SLOTS)
 		return NULL;
-	while (n < slots)
+	while (n < slots || n < MEMO_WAYS)
 		n <<= 1;
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
@@ -52,7 +58,7 @@ memo_new(size_t slots)
 	}
 	m->slots = (struct slot *)(((uintptr_t)m->raw + sizeof(struct slot) - 1) &
 	    ~(uintptr_t)(sizeof(struct slot) - 1));
-	m->mask = n - 1;
+	m->mask = n / MEMO_WAYS - 1;
 	m->generation = 1;
 	return m;
 }
@@ -72,7 +78,8 @@ memo_clear(struct memo *m)
 {
 	m->n_answers = 0;
 	if (++m->generation == 0) {     /* wrapped: old stamps could match */
-		memset(m->slots, 0, (m->mask + 1) * sizeof(*m->slots));
+		memset(m->slots, 0, (m->mask + 1) * MEMO_WAYS *
+		    sizeof(*m->slots));
 		m->generation = 1;
 	}
 }
@@ -106,15 +113,19 @@ const char *
 memo_get(const struct memo *m, const char *key, size_t klen, uint64_t hash,
     size_t *alen)
 {
-	const struct slot *s = &m->slots[hash & m->mask];
-	const struct answer *a;
+	const struct slot *s = &m->slots[(hash & m->mask) * MEMO_WAYS];
 
-	if (s->generation != m->generation || s->klen != klen ||
-	    memcmp(s->key, key, klen) != 0)
-		return NULL;
-	a = &m->answers[s->answer];
-	*alen = a->len;
-	return a->text;
+	for (int w = 0; w < MEMO_WAYS; w++, s++) {
+		const struct answer *a;
+
+		if (s->generation != m->generation || s->klen != klen ||
+		    memcmp(s->key, key, klen) != 0)
+			continue;
+		a = &m->answers[s->answer];
+		*alen = a->len;
+		return a->text;
+	}
+	return NULL;
 }
 
 /* The pool index of answer, added if new; -1 when the pool is full. */
@@ -136,12 +147,19 @@ void
 memo_put(struct memo *m, const char *key, size_t klen, uint64_t hash,
     const char *answer, size_t alen)
 {
-	struct slot *s = &m->slots[hash & m->mask];
-	int a;
+	struct slot *bucket = &m->slots[(hash & m->mask) * MEMO_WAYS], *s;
+	int a, w;
 
 	if (klen > MEMO_KEY_MAX || alen > MEMO_ANSWER_MAX ||
 	    (a = intern(m, answer, alen)) < 0)
 		return;
+	/* a free (or stale) slot of the bucket, else the next victim */
+	for (w = 0; w < MEMO_WAYS; w++)
+		if (bucket[w].generation != m->generation)
+			break;
+	if (w == MEMO_WAYS)
+		w = (int)(m->victim++ % MEMO_WAYS);
+	s = &bucket[w];
 	s->generation = m->generation;
 	s->answer = (uint16_t)a;
 	s->klen = (uint8_t)klen;

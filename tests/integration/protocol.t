@@ -208,12 +208,35 @@ sub E { my ($id, $msg) = @_; return qr/^\Q$id\E ERR message="\Q$msg\E"$/ }
         ['--reload-interval', '86401'], ['--reload-interval', ''],
         ['--cache-size', '-1'], ['--cache-size', 'abc'], ['--cache-size', '1048577'],
         ['--cache-size', ''],
-        ['--data'], ['extra-argument'], ['-c', "$TMP/no-such.conf"]) {
+        ['--data'], ['extra-argument']) {
         $r = run([ '--data', $WW, @$bad ], "1 outlook.office365.com 443 -\n", 10);
         ok($r->{rc} == 2 && $r->{out} eq '' && $r->{err} ne '',
             "bad option '@$bad': exit 2, a message on stderr, nothing on stdout",
             "rc $r->{rc}", "out: " . vis($r->{out}), "err: $r->{err}");
     }
+}
+
+{
+    my $r;
+    # A broken or missing configuration file must not make Squid give up
+    # on its helpers: the helper logs every error and answers every request
+    # "not direct" (ERR, no m365=direct note), one answer per line.
+    open(my $bc, '>', "$TMP/broken.conf") or die;
+    print $bc "never_direct = 10.0.0.0/33\nbogus = 1\n";
+    close($bc);
+    for my $conf ("$TMP/no-such.conf", "$TMP/broken.conf") {
+        $r = run([ '-c', $conf, '--concurrency', '--data', $WW ],
+            "7 outlook.office365.com 443 -\n8 %zz 443 -\n9 13.107.6.152 443 -\n", 10);
+        ok($r->{rc} == 0 && $r->{out} eq
+            "7 ERR message=\"configuration error, see cache.log\"\n" .
+            "8 ERR message=\"invalid %-escape\"\n" .
+            "9 ERR message=\"configuration error, see cache.log\"\n"
+            && $r->{err} =~ /\Q$conf\E/ && $r->{err} =~ /not direct/,
+            "config $conf broken: every answer ERR (not direct), errors on stderr, exit 0 at EOF",
+            "rc $r->{rc}", "out: " . vis($r->{out}), "err: $r->{err}");
+    }
+    ok(slurp("$TMP/broken.conf") ne '' && (run([ '-c', "$TMP/broken.conf", '--data', $WW ], '', 10)->{err} =~ /broken\.conf:1: never_direct.*\n.*broken\.conf:2: unknown key/s),
+        'broken config: every error logged as file:line: message');
 }
 
 # =========================================================================
