@@ -178,13 +178,14 @@ parse_args(struct helper *h, int argc, char **argv)
 static void
 reload(struct helper *h)
 {
-	if (h->config_broken)
-		return;
 	char err[512];
 	struct source src;
-	struct m365_rules *r = source_compile(h->data_opt, h->cfg.state_dir,
-	    &h->cfg.policy, false, &src, err, sizeof(err));
+	struct m365_rules *r;
 
+	if (h->config_broken)
+		return;
+	r = source_compile(h->data_opt, h->cfg.state_dir, &h->cfg.policy,
+	    false, &src, err, sizeof(err));
 	h->src = src;   /* remember the attempt: retry only when it changes */
 	if (r == NULL) {
 		log_warnx("reload failed, keeping the current rules: %s", err);

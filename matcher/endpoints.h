@@ -12,12 +12,16 @@
 
 #include "prefix.h"
 
-/* Bounds on what one data file may hold. */
-#define M365_DATA_MAX_BYTES (16u * 1024 * 1024)
+/* Bounds on what one data file may hold: some 50 times what Microsoft
+ * publishes today (worldwide, all service areas: about 100 sets, 350 URL
+ * patterns, 300 prefixes, 50 KB), so that a hostile file cannot make the
+ * helper grow without end (the pattern trie is at most a few bytes per
+ * character of pattern). */
+#define M365_DATA_MAX_BYTES (4u * 1024 * 1024)
 #define M365_DATA_MAX_DEPTH 8
 #define M365_DATA_MAX_SETS 10000
-#define M365_DATA_MAX_URLS 100000       /* over all sets */
-#define M365_DATA_MAX_IPS 100000        /* over all sets */
+#define M365_DATA_MAX_URLS 20000        /* over all sets */
+#define M365_DATA_MAX_IPS 20000         /* over all sets */
 #define M365_DATA_MAX_PORT_RANGES 256   /* per set and protocol */
 
 enum m365_category {

@@ -740,6 +740,78 @@ test_bad_file(void **state)
 	assert_non_null(strstr(err, path));
 }
 
+/* A JSON array of n_sets sets holding n_urls URL patterns and n_ips
+ * prefixes in all (spread over the sets), padded with spaces to at least
+ * pad bytes.  Returns a malloc'd text; *len its length. */
+static char *
+gen_json(size_t n_sets, size_t n_urls, size_t n_ips, size_t pad, size_t *len)
+{
+	size_t cap = 64 + n_sets * 80 + n_urls * 24 + n_ips * 24 + pad, o = 0;
+	char *j = malloc(cap);
+
+	assert_non_null(j);
+	j[o++] = '[';
+	for (size_t i = 0; i < n_sets; i++) {
+		o += (size_t)snprintf(j + o, cap - o, "%s{\"id\":%zu,\"category\":"
+		    "\"Allow\",\"urls\":[", i ? "," : "", i + 1);
+		for (size_t k = i; k < n_urls; k += n_sets)
+			o += (size_t)snprintf(j + o, cap - o, "%s\"h%zu.example\"",
+			    k == i ? "" : ",", k);
+		o += (size_t)snprintf(j + o, cap - o, "],\"ips\":[");
+		for (size_t k = i; k < n_ips; k += n_sets)
+			o += (size_t)snprintf(j + o, cap - o, "%s\"10.%zu.%zu.0/24\"",
+			    k == i ? "" : ",", (k >> 8) & 255, k & 255);
+		o += (size_t)snprintf(j + o, cap - o, "]}");
+	}
+	j[o++] = ']';
+	while (o < pad)
+		j[o++] = ' ';
+	*len = o;
+	return j;
+}
+
+/* Every bound is explicit: at the bound a file loads, one past it is
+ * refused with a message saying which bound. */
+static void
+test_bounds(void **state)
+{
+	static const struct {
+		size_t sets, urls, ips, pad;
+		bool ok;
+		const char *msg;
+	} cases[] = {
+		{ M365_DATA_MAX_SETS, 0, 0, 0, true, NULL },
+		{ M365_DATA_MAX_SETS + 1, 0, 0, 0, false, "sets" },
+		{ 7, M365_DATA_MAX_URLS, 0, 0, true, NULL },
+		{ 7, M365_DATA_MAX_URLS + 1, 0, 0, false, "too many patterns" },
+		{ 7, 0, M365_DATA_MAX_IPS, 0, true, NULL },
+		{ 7, 0, M365_DATA_MAX_IPS + 1, 0, false, "too many prefixes" },
+		{ 1, 1, 1, M365_DATA_MAX_BYTES, true, NULL },
+		{ 1, 1, 1, M365_DATA_MAX_BYTES + 1, false, "larger than" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[256] = "";
+		size_t len;
+		char *j = gen_json(cases[i].sets, cases[i].urls, cases[i].ips,
+		    cases[i].pad, &len);
+		struct m365_data *d = endpoints_parse(j, len, err, sizeof(err));
+
+		free(j);
+		if (cases[i].ok) {
+			if (d == NULL)
+				fail_msg("case %zu refused: %s", i, err);
+		} else {
+			assert_null(d);
+			if (strstr(err, cases[i].msg) == NULL)
+				fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err,
+				    cases[i].msg);
+		}
+		endpoints_free(d);
+	}
+}
+
 int
 main(void)
 {
@@ -775,6 +847,8 @@ main(void)
 	suite_add(&s, test_depth_bound, NULL, "rejected: one level too deep");
 	suite_add(&s, test_len_honoured, NULL, "only len bytes are read");
 	suite_add(&s, test_small_err, NULL, "a small err buffer is not overrun");
+	suite_add(&s, test_bounds, NULL,
+	    "bounds: sets, patterns, prefixes, bytes (at and past each)");
 	for (size_t i = 0; i < sizeof(file_cases) / sizeof(file_cases[0]); i++)
 		suite_add(&s, test_file, (void *)&file_cases[i],
 		    "%s: %zu sets, counts as in the MANIFEST", file_cases[i].name,
