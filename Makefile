@@ -83,9 +83,9 @@ $(B)/tests/%: tests/unit/%.c $(B)/tests/suite.o $(B)/libm365matcher.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Ihelper -Itests/unit -o $@ $< \
 		$(B)/tests/suite.o \
-		$(if $(filter test_proto,$*),$(B)/helper/proto.o) \
+		$(B)/helper/proto.o $(B)/helper/memo.o \
 		$(B)/libm365matcher.a $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
-$(B)/tests/test_proto: $(B)/helper/proto.o
+$(UNIT_BIN): $(B)/helper/proto.o $(B)/helper/memo.o
 
 deps:
 	@sh tests/install-deps.sh

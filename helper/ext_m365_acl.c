@@ -20,7 +20,7 @@
 #include "source.h"
 
 #define IN_CAP (256 * 1024)
-#define OUT_CAP (256 * 1024)
+#define OUT_CAP (256 * 1024 + MEMO_ANSWER_MAX)
 #define DEFAULT_CACHE_SIZE 16384    /* 64-byte slots: 1 MiB */
 
 struct helper {
@@ -266,32 +266,53 @@ memo_key(const struct helper *h, const char *line, size_t len,
 	return len - *prefix <= MEMO_KEY_MAX;
 }
 
+/* A request line waiting in a batch, its memo lookup prepared: the memo
+ * slot of each line of the batch is prefetched before the first is
+ * answered, so the memory latency of a memo of many slots overlaps. */
+struct pending {
+	const char *line;
+	size_t len, prefix;
+	struct memo_key key;
+	bool memo;
+};
+
+#define BATCH 16
+
 static void
-handle_line(struct helper *h, const char *line, size_t len)
+prepare(const struct helper *h, const char *line, size_t len,
+    struct pending *p)
+{
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	p->line = line;
+	p->len = len;
+	p->prefix = 0;
+	p->memo = memo_key(h, line, len, &p->prefix);
+	if (p->memo) {
+		memo_key_make(&p->key, line + p->prefix, len - p->prefix);
+		memo_prefetch(h->memo, &p->key);
+	}
+}
+
+static void
+answer(struct helper *h, const struct pending *p)
 {
 	struct proto_request req;
 	struct m365_verdict v;
 	const char *why, *ans;
-	size_t prefix = 0, alen, start;
-	uint64_t hash = 0;
-	bool memo;
+	size_t alen, start;
 
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (h->out_len + PROTO_MAX_ANSWER > OUT_CAP)
+	if (h->out_len + PROTO_MAX_ANSWER + MEMO_ANSWER_MAX > OUT_CAP)
 		flush_out(h);
-	memo = memo_key(h, line, len, &prefix);
-	if (memo) {
-		hash = memo_hash(line + prefix, len - prefix);
-		ans = memo_get(h->memo, line + prefix, len - prefix, hash, &alen);
-		if (ans != NULL) {
-			memcpy(h->out + h->out_len, line, prefix);
-			memcpy(h->out + h->out_len + prefix, ans, alen);
-			h->out_len += prefix + alen;
-			return;
-		}
+	if (p->memo && (ans = memo_get(h->memo, &p->key, &alen)) != NULL) {
+		/* fixed-size copies (the ID is at most 20 digits and a space;
+		 * out has room for MEMO_ANSWER_MAX more): no branch on length */
+		memcpy(h->out + h->out_len, p->line, PROTO_MAX_ID + 1);
+		memcpy(h->out + h->out_len + p->prefix, ans, MEMO_ANSWER_MAX);
+		h->out_len += p->prefix + alen;
+		return;
 	}
-	if (proto_parse_line(&h->fields, h->concurrency, line, len, &req,
+	if (proto_parse_line(&h->fields, h->concurrency, p->line, p->len, &req,
 	    &why) != 0) {
 		answer_error(h, req.id, req.id_len, why);
 		return;
@@ -305,9 +326,26 @@ handle_line(struct helper *h, const char *line, size_t len)
 	start = h->out_len;
 	h->out_len += proto_format_verdict(h->out + h->out_len, req.id,
 	    req.id_len, &v);
-	if (memo)
-		memo_put(h->memo, line + prefix, len - prefix, hash,
-		    h->out + start + prefix, h->out_len - start - prefix);
+	if (p->memo)
+		memo_put(h->memo, &p->key, h->out + start + p->prefix,
+		    h->out_len - start - p->prefix);
+}
+
+static void
+run_batch(struct helper *h, struct pending *batch, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		answer(h, &batch[i]);
+	*n = 0;
+}
+
+static void
+handle_line(struct helper *h, const char *line, size_t len)
+{
+	struct pending p;
+
+	prepare(h, line, len, &p);
+	answer(h, &p);
 }
 
 /* Answers a line that was too long to keep, on its channel if the start
@@ -321,8 +359,10 @@ answer_too_long(struct helper *h, const char *id, size_t id_len)
 static int
 serve(struct helper *h)
 {
-	static char in[IN_CAP];
-	size_t len = 0;
+	/* slack past IN_CAP: memo keys and IDs are read as whole words */
+	static char in[IN_CAP + MEMO_KEY_MAX + PROTO_MAX_ID + 8];
+	struct pending batch[BATCH];
+	size_t len = 0, nb = 0;
 	bool draining = false;
 	char id[PROTO_MAX_ID];
 	size_t id_len = 0;
@@ -354,6 +394,8 @@ serve(struct helper *h)
 		while ((lf = memchr(in + start, '\n', len - start)) != NULL) {
 			size_t n = (size_t)(lf - (in + start));
 
+			if (draining || n > PROTO_MAX_LINE)
+				run_batch(h, batch, &nb);   /* keep the order */
 			if (draining) {
 				answer_too_long(h, id, id_len);
 				draining = false;
@@ -363,10 +405,13 @@ serve(struct helper *h)
 				memcpy(id, in + start, id_len);
 				answer_too_long(h, id, id_len);
 			} else {
-				handle_line(h, in + start, n);
+				prepare(h, in + start, n, &batch[nb++]);
+				if (nb == BATCH)
+					run_batch(h, batch, &nb);
 			}
 			start += n + 1;
 		}
+		run_batch(h, batch, &nb);       /* before in[] moves */
 		len -= start;
 		memmove(in, in + start, len);
 		if (!draining && len > PROTO_MAX_LINE) {

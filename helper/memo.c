@@ -10,7 +10,8 @@ struct slot {
 	uint32_t generation;            /* valid when equal to the memo's */
 	uint16_t answer;                /* index into the answer pool */
 	uint8_t klen;
-	char key[MEMO_KEY_MAX + 1];
+	uint8_t unused;
+	uint64_t key[MEMO_KEY_WORDS];   /* zero-padded */
 };
 
 _Static_assert(sizeof(struct slot) == 64, "a memo slot is one cache line");
@@ -84,46 +85,63 @@ memo_clear(struct memo *m)
 	}
 }
 
-/* Eight bytes at a time, folded with rotations and one final multiply:
- * collisions only cost a miss (the key is compared in full). */
-uint64_t
-memo_hash(const char *key, size_t len)
+void
+memo_key_make(struct memo_key *k, const char *text, size_t len)
 {
 	uint64_t h = len;
 
-	while (len >= 8) {
-		uint64_t w;
+	/* whole words, the bytes past len masked off: no branch on len */
+	for (size_t i = 0; i < MEMO_KEY_WORDS; i++) {
+		size_t left = len > 8 * i ? len - 8 * i : 0;
+		uint64_t w, mask;
 
-		memcpy(&w, key, 8);
-		h = ((h << 23) | (h >> 41)) ^ w;
-		key += 8;
-		len -= 8;
-	}
-	if (len > 0) {
-		uint64_t w = 0;
-
-		memcpy(&w, key, len);
-		h = ((h << 23) | (h >> 41)) ^ w;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		mask = left >= 8 ? UINT64_MAX : ~(UINT64_MAX >> (8 * left));
+#else
+		mask = left >= 8 ? UINT64_MAX : (((uint64_t)1 << (8 * left)) - 1);
+#endif
+		memcpy(&w, text + 8 * i, 8);
+		k->w[i] = w & mask;
+		h = ((h << 23) | (h >> 41)) ^ k->w[i];
 	}
 	h *= 0x9e3779b97f4a7c15u;
-	return h ^ (h >> 32);
+	k->hash = h ^ (h >> 32);
+	k->len = (uint8_t)len;
+}
+
+void
+memo_prefetch(const struct memo *m, const struct memo_key *k)
+{
+	const struct slot *s = &m->slots[(k->hash & m->mask) * MEMO_WAYS];
+
+	for (int w = 0; w < MEMO_WAYS; w++)
+		__builtin_prefetch(&s[w]);
+}
+
+static int
+slot_holds(const struct memo *m, const struct slot *s,
+    const struct memo_key *k)
+{
+	uint64_t diff = (uint64_t)(s->generation ^ m->generation) |
+	    (uint64_t)(s->klen ^ k->len);
+
+	for (size_t i = 0; i < MEMO_KEY_WORDS; i++)
+		diff |= s->key[i] ^ k->w[i];
+	return diff == 0;
 }
 
 const char *
-memo_get(const struct memo *m, const char *key, size_t klen, uint64_t hash,
-    size_t *alen)
+memo_get(const struct memo *m, const struct memo_key *k, size_t *alen)
 {
-	const struct slot *s = &m->slots[(hash & m->mask) * MEMO_WAYS];
+	const struct slot *s = &m->slots[(k->hash & m->mask) * MEMO_WAYS];
 
-	for (int w = 0; w < MEMO_WAYS; w++, s++) {
-		const struct answer *a;
+	for (int w = 0; w < MEMO_WAYS; w++) {
+		if (slot_holds(m, &s[w], k)) {
+			const struct answer *a = &m->answers[s[w].answer];
 
-		if (s->generation != m->generation || s->klen != klen ||
-		    memcmp(s->key, key, klen) != 0)
-			continue;
-		a = &m->answers[s->answer];
-		*alen = a->len;
-		return a->text;
+			*alen = a->len;
+			return a->text;
+		}
 	}
 	return NULL;
 }
@@ -144,14 +162,13 @@ intern(struct memo *m, const char *answer, size_t alen)
 }
 
 void
-memo_put(struct memo *m, const char *key, size_t klen, uint64_t hash,
-    const char *answer, size_t alen)
+memo_put(struct memo *m, const struct memo_key *k, const char *answer,
+    size_t alen)
 {
-	struct slot *bucket = &m->slots[(hash & m->mask) * MEMO_WAYS], *s;
+	struct slot *bucket = &m->slots[(k->hash & m->mask) * MEMO_WAYS], *s;
 	int a, w;
 
-	if (klen > MEMO_KEY_MAX || alen > MEMO_ANSWER_MAX ||
-	    (a = intern(m, answer, alen)) < 0)
+	if (alen > MEMO_ANSWER_MAX || (a = intern(m, answer, alen)) < 0)
 		return;
 	/* a free (or stale) slot of the bucket, else the next victim */
 	for (w = 0; w < MEMO_WAYS; w++)
@@ -162,6 +179,6 @@ memo_put(struct memo *m, const char *key, size_t klen, uint64_t hash,
 	s = &bucket[w];
 	s->generation = m->generation;
 	s->answer = (uint16_t)a;
-	s->klen = (uint8_t)klen;
-	memcpy(s->key, key, klen);
+	s->klen = k->len;
+	memcpy(s->key, k->w, sizeof(s->key));
 }
