@@ -79,6 +79,47 @@ usage(FILE *f)
 "SIGHUP reloads; a file that fails to load is logged and the old rules stay.\n");
 }
 
+/* The number in the argument of option name, at most max; a bad one is a
+ * usage error. */
+static uint64_t
+option_number(const char *name, const char *arg, uint64_t max)
+{
+	uint64_t n;
+
+	if (parse_uint(arg, strlen(arg), max, &n) != 0) {
+		log_warnx("%s: a number from 0 to %llu", name,
+		    (unsigned long long)max);
+		exit(2);
+	}
+	return n;
+}
+
+/* Reads the configuration file.  A broken one must not stop Squid (helpers
+ * that exit at once make it give up): every error is logged and the helper
+ * sends everything to the parent, as if m365-direct were not there. */
+static void
+load_config(struct helper *h, const char *conf, const char *state_dir)
+{
+	struct config_errors errs = { 0 };
+
+	if (config_init(&h->cfg) != 0)
+		exit(1);
+	if (config_load(&h->cfg, conf != NULL ? conf : M365_DEFAULT_CONFIG,
+	    conf != NULL, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("%s", errs.msg[i]);
+		log_warnx("configuration errors: answering every request "
+		    "\"not direct\" until they are fixed");
+		h->config_broken = true;
+	}
+	config_errors_free(&errs);
+	if (state_dir != NULL) {
+		free(h->cfg.state_dir);
+		if ((h->cfg.state_dir = strdup(state_dir)) == NULL)
+			exit(1);
+	}
+}
+
 static void
 parse_args(struct helper *h, int argc, char **argv)
 {
@@ -94,8 +135,6 @@ parse_args(struct helper *h, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *conf = NULL, *state_dir = NULL, *why;
-	struct config_errors errs = { 0 };
-	uint64_t n;
 	int ch;
 
 	h->reload_interval = 60;
@@ -122,20 +161,12 @@ parse_args(struct helper *h, int argc, char **argv)
 			}
 			break;
 		case 'r':
-			if (parse_uint(optarg, strlen(optarg), 86400, &n) != 0) {
-				log_warnx("--reload-interval: 0..86400 seconds");
-				exit(2);
-			}
-			h->reload_interval = (unsigned)n;
+			h->reload_interval = (unsigned)option_number(
+			    "--reload-interval", optarg, 86400);
 			break;
 		case 'm':
-			if (parse_uint(optarg, strlen(optarg), MEMO_MAX_SLOTS,
-			    &n) != 0) {
-				log_warnx("--cache-size: 0..%u entries",
-				    MEMO_MAX_SLOTS);
-				exit(2);
-			}
-			h->cache_size = (size_t)n;
+			h->cache_size = (size_t)option_number("--cache-size",
+			    optarg, MEMO_MAX_SLOTS);
 			break;
 		case 'h':
 			usage(stdout);
@@ -152,25 +183,7 @@ parse_args(struct helper *h, int argc, char **argv)
 		usage(stderr);
 		exit(2);
 	}
-	if (config_init(&h->cfg) != 0)
-		exit(1);
-	/* A broken configuration file must not stop Squid (helpers that exit
-	 * at once make it give up): log every error and send everything to
-	 * the parent, as if m365-direct were not there. */
-	if (config_load(&h->cfg, conf != NULL ? conf : M365_DEFAULT_CONFIG,
-	    conf != NULL, &errs) != 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			log_warnx("%s", errs.msg[i]);
-		log_warnx("configuration errors: answering every request "
-		    "\"not direct\" until they are fixed");
-		h->config_broken = true;
-	}
-	config_errors_free(&errs);
-	if (state_dir != NULL) {
-		free(h->cfg.state_dir);
-		if ((h->cfg.state_dir = strdup(state_dir)) == NULL)
-			exit(1);
-	}
+	load_config(h, conf, state_dir);
 }
 
 /* Builds new rules from the current source and swaps them in; on failure
@@ -348,29 +361,78 @@ handle_line(struct helper *h, const char *line, size_t len)
 	answer(h, &p);
 }
 
+/* The bounded line reader: what is in the input buffer, and the channel
+ * ID of a line too long to keep, drained up to its LF. */
+struct reader {
+	/* slack past IN_CAP: memo keys and IDs are read as whole words */
+	char in[IN_CAP + MEMO_KEY_MAX + PROTO_MAX_ID + 8];
+	size_t len;
+	bool draining;
+	char id[PROTO_MAX_ID];
+	size_t id_len;
+	struct pending batch[BATCH];
+	size_t nb;
+};
+
 /* Answers a line that was too long to keep, on its channel if the start
  * of the line carried one. */
 static void
-answer_too_long(struct helper *h, const char *id, size_t id_len)
+answer_too_long(struct helper *h, struct reader *rd)
 {
-	answer_error(h, id, id_len, "request line too long");
+	answer_error(h, rd->id, rd->id_len, "request line too long");
+}
+
+/* Remembers the channel ID at the start of a line too long to keep. */
+static void
+keep_id(const struct helper *h, struct reader *rd, const char *line,
+    size_t len)
+{
+	rd->id_len = h->concurrency ? proto_line_id(line, len) : 0;
+	memcpy(rd->id, line, rd->id_len);
+}
+
+/* Answers every complete line in the buffer, in order, and keeps the
+ * partial last one (or starts draining it when it is already too long). */
+static void
+answer_lines(struct helper *h, struct reader *rd)
+{
+	size_t start = 0;
+	char *lf;
+
+	while ((lf = memchr(rd->in + start, '\n', rd->len - start)) != NULL) {
+		size_t n = (size_t)(lf - (rd->in + start));
+
+		if (rd->draining || n > PROTO_MAX_LINE) {
+			run_batch(h, rd->batch, &rd->nb);   /* keep the order */
+			if (!rd->draining)
+				keep_id(h, rd, rd->in + start, n);
+			answer_too_long(h, rd);
+			rd->draining = false;
+		} else {
+			prepare(h, rd->in + start, n, &rd->batch[rd->nb++]);
+			if (rd->nb == BATCH)
+				run_batch(h, rd->batch, &rd->nb);
+		}
+		start += n + 1;
+	}
+	run_batch(h, rd->batch, &rd->nb);       /* before in[] moves */
+	rd->len -= start;
+	memmove(rd->in, rd->in + start, rd->len);
+	if (!rd->draining && rd->len > PROTO_MAX_LINE) {
+		keep_id(h, rd, rd->in, rd->len);
+		rd->draining = true;
+	}
+	if (rd->draining)
+		rd->len = 0;    /* drop the rest until LF */
 }
 
 static int
 serve(struct helper *h)
 {
-	/* slack past IN_CAP: memo keys and IDs are read as whole words */
-	static char in[IN_CAP + MEMO_KEY_MAX + PROTO_MAX_ID + 8];
-	struct pending batch[BATCH];
-	size_t len = 0, nb = 0;
-	bool draining = false;
-	char id[PROTO_MAX_ID];
-	size_t id_len = 0;
+	static struct reader rd;
 
 	for (;;) {
-		ssize_t r = read(STDIN_FILENO, in + len, IN_CAP - len);
-		size_t start = 0;
-		char *lf;
+		ssize_t r = read(STDIN_FILENO, rd.in + rd.len, IN_CAP - rd.len);
 
 		if (r < 0 && errno == EINTR) {
 			maybe_reload(h);
@@ -383,45 +445,15 @@ serve(struct helper *h)
 		maybe_reload(h);
 		if (r == 0) {
 			/* EOF: a last line without LF still gets its answer */
-			if (draining)
-				answer_too_long(h, id, id_len);
-			else if (len > 0)
-				handle_line(h, in, len);
+			if (rd.draining)
+				answer_too_long(h, &rd);
+			else if (rd.len > 0)
+				handle_line(h, rd.in, rd.len);
 			flush_out(h);
 			return 0;
 		}
-		len += (size_t)r;
-		while ((lf = memchr(in + start, '\n', len - start)) != NULL) {
-			size_t n = (size_t)(lf - (in + start));
-
-			if (draining || n > PROTO_MAX_LINE)
-				run_batch(h, batch, &nb);   /* keep the order */
-			if (draining) {
-				answer_too_long(h, id, id_len);
-				draining = false;
-			} else if (n > PROTO_MAX_LINE) {
-				id_len = h->concurrency ?
-				    proto_line_id(in + start, n) : 0;
-				memcpy(id, in + start, id_len);
-				answer_too_long(h, id, id_len);
-			} else {
-				prepare(h, in + start, n, &batch[nb++]);
-				if (nb == BATCH)
-					run_batch(h, batch, &nb);
-			}
-			start += n + 1;
-		}
-		run_batch(h, batch, &nb);       /* before in[] moves */
-		len -= start;
-		memmove(in, in + start, len);
-		if (!draining && len > PROTO_MAX_LINE) {
-			/* keep only the channel ID; drop the rest until LF */
-			id_len = h->concurrency ? proto_line_id(in, len) : 0;
-			memcpy(id, in, id_len);
-			draining = true;
-		}
-		if (draining)
-			len = 0;
+		rd.len += (size_t)r;
+		answer_lines(h, &rd);
 		flush_out(h);
 	}
 }

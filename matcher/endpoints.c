@@ -376,15 +376,14 @@ load_set(struct load_ctx *c, const cJSON *obj, size_t index, struct m365_set *s)
 	return load_urls(c, obj, s) != 0 || load_ips(c, obj, s) != 0 ? -1 : 0;
 }
 
-struct m365_data *
-endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
+/* Checks and parses text[0..len) into a JSON array of at least one set;
+ * returns the tree (the caller deletes it) or NULL with a message. */
+static cJSON *
+parse_array(const char *text, size_t len, char *err, size_t errlen)
 {
-	struct load_ctx c = { err, errlen, 0, 0 };
 	struct prescan scan;
 	const char *end;
-	struct m365_data *d = NULL;
-	cJSON *root = NULL;
-	const cJSON *obj;
+	cJSON *root;
 	int n;
 
 	if (len > M365_DATA_MAX_BYTES) {
@@ -407,40 +406,47 @@ endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
 	while (end < text + len && (*end == ' ' || *end == '\t' ||
 	    *end == '\r' || *end == '\n'))
 		end++;
-	if (end < text + len) {
+	n = cJSON_IsArray(root) ? cJSON_GetArraySize(root) : -1;
+	if (end < text + len)
 		snprintf(err, errlen, "text after the JSON array at byte %td",
 		    end - text);
-		goto fail;
-	}
-	if (scan.nul) {
+	else if (scan.nul)
 		nul_error(root, &scan, err, errlen);
-		goto fail;
-	}
-	if (!cJSON_IsArray(root)) {
+	else if (n < 0)
 		snprintf(err, errlen, "not a JSON array of endpoint sets");
-		goto fail;
-	}
-	n = cJSON_GetArraySize(root);
-	if (n == 0) {
+	else if (n == 0)
 		snprintf(err, errlen, "no endpoint sets (an empty array)");
-		goto fail;
-	}
-	if (n > M365_DATA_MAX_SETS) {
+	else if (n > M365_DATA_MAX_SETS)
 		snprintf(err, errlen, "more than %d endpoint sets",
 		    M365_DATA_MAX_SETS);
-		goto fail;
-	}
+	else
+		return root;
+	cJSON_Delete(root);
+	return NULL;
+}
+
+struct m365_data *
+endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct load_ctx c = { err, errlen, 0, 0 };
+	struct m365_data *d;
+	cJSON *root = parse_array(text, len, err, errlen);
+	const cJSON *obj;
+
+	if (root == NULL)
+		return NULL;
 	d = calloc(1, sizeof(*d));
-	if (d == NULL || (d->sets = calloc((size_t)n + 1, sizeof(*d->sets))) == NULL) {
+	if (d == NULL || (d->sets = calloc((size_t)cJSON_GetArraySize(root),
+	    sizeof(*d->sets))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	cJSON_ArrayForEach(obj, root) {
-		if (load_set(&c, obj, d->n_sets, &d->sets[d->n_sets]) != 0) {
-			d->n_sets++;    /* free what the failed set holds */
+		struct m365_set *s = &d->sets[d->n_sets];
+
+		/* counted first: endpoints_free frees what a failed set holds */
+		if (load_set(&c, obj, d->n_sets++, s) != 0)
 			goto fail;
-		}
-		d->n_sets++;
 	}
 	cJSON_Delete(root);
 	return d;
