@@ -11,18 +11,15 @@
  * text is empty, holds a non-digit, or the value exceeds max. */
 int parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
 
-/* The value of hex digit c (either case), or -1.  Inline: the IPv6 and
+/* parse_hex_table[c]: the value of hex digit c (either case), or -1. */
+extern const signed char parse_hex_table[256];
+
+/* The value of hex digit c, or -1.  A table lookup, inline: the IPv6 and
  * %XX parsers call it per character on every request. */
 static inline int
 parse_hex_digit(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return parse_hex_table[(unsigned char)c];
 }
 
 /* Returns a malloc'd copy of s[0..len) with a terminating NUL, or NULL when
