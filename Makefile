@@ -8,7 +8,6 @@
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
-SBINDIR ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/lib/squid
 SYSCONFDIR ?= /etc
 CC      ?= cc
