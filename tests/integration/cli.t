@@ -10,6 +10,9 @@
 #   M365_BUILD=build/san prove -e '' tests/integration/cli.t
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::Bin;
+use Tap;
 use File::Basename qw(dirname basename);
 use File::Copy qw(copy);
 use File::Temp qw(tempdir);
@@ -31,22 +34,6 @@ for my $bin ($CLI, $ACL) {
     exit 1;
 }
 
-my $T = 0;
-my $FAILED = 0;
-sub diag { print map { "#   $_\n" } map { split /\n/ } @_ }
-sub ok {
-    my ($cond, $desc, @diag) = @_;
-    $T++;
-    print(($cond ? '' : 'not '), "ok $T - $desc\n");
-    unless ($cond) { $FAILED++; diag(@diag) }
-    return $cond;
-}
-sub slurp {
-    local $/;
-    open(my $f, '<', $_[0]) or return '';
-    my $s = <$f>;
-    return $s // '';
-}
 sub spew {
     my ($path, $text) = @_;
     open(my $f, '>', $path) or die "$path: $!";
@@ -453,5 +440,4 @@ EOF
         @acl_wrong);
 }
 
-print "1..$T\n";
-exit($FAILED ? 1 : 0);
+tap_done();

@@ -10,6 +10,9 @@
 #   M365_BUILD=build/san prove -e '' tests/integration/protocol.t
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::Bin;
+use Tap;
 use Errno qw(EAGAIN EINTR);
 use File::Basename qw(dirname);
 use File::Copy qw(copy);
@@ -34,29 +37,12 @@ unless (-x $ACL) {
 }
 
 # --- TAP -----------------------------------------------------------------
-my $T = 0;
-my $FAILED = 0;
-sub diag { print map { "#   $_\n" } map { split /\n/ } @_ }
-sub ok {
-    my ($cond, $desc, @diag) = @_;
-    $T++;
-    print(($cond ? '' : 'not '), "ok $T - $desc\n");
-    unless ($cond) { $FAILED++; diag(@diag) }
-    return $cond;
-}
 # printable form of raw bytes for diagnostics
 sub vis {
     my ($s) = @_;
     $s = substr($s, 0, 200) . '...(' . length($s) . ' bytes)' if length($s) > 240;
     $s =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge;
     return $s;
-}
-sub slurp {
-    local $/;
-    open(my $f, '<', $_[0]) or return '';
-    binmode $f;
-    my $s = <$f>;
-    return $s // '';
 }
 
 # --- running the helper --------------------------------------------------
@@ -775,5 +761,4 @@ my $SMALL = '[{"id": 900, "serviceArea": "Common", "category": "Optimize",'
     ok(stop($h2) == 0, 'state dir: exit 0 at EOF');
 }
 
-print "1..$T\n";
-exit($FAILED ? 1 : 0);
+tap_done();

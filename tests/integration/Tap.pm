@@ -1,0 +1,37 @@
+# Tap.pm - the TAP helpers the Perl test scripts share (Perl core only):
+# ok() with diagnostics on failure, the plan printed at the end.
+package Tap;
+use strict;
+use warnings;
+use Exporter 'import';
+our @EXPORT = qw(ok diag slurp tap_done);
+
+my ($count, $failed) = (0, 0);
+
+sub diag { print map { "#   $_\n" } map { split /\n/ } @_ }
+
+# ok($cond, $description, @diagnostics): one test point.
+sub ok {
+    my ($cond, $desc, @diag) = @_;
+    $count++;
+    print(($cond ? '' : 'not '), "ok $count - $desc\n");
+    unless ($cond) { $failed++; diag(@diag) }
+    return $cond;
+}
+
+# The whole content of a file, raw bytes; '' when it cannot be read.
+sub slurp {
+    local $/;
+    open(my $f, '<', $_[0]) or return '';
+    binmode $f;
+    my $s = <$f>;
+    return $s // '';
+}
+
+# Prints the plan and exits: 0 when every test point passed.
+sub tap_done {
+    print "1..$count\n";
+    exit($failed ? 1 : 0);
+}
+
+1;
