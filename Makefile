@@ -11,31 +11,18 @@ BINDIR  ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/lib/squid
 SYSCONFDIR ?= /etc
 CC      ?= cc
-PKG_CONFIG ?= pkg-config
 VERSION = 0.1.0
-
-WARN = -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
-       -Wmissing-prototypes -Wvla -Wconversion
-ifdef WERROR
-WARN += -Werror
-endif
-OPT ?= -O2 -g
+include flags.mk
 ifdef SAN
-OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-SANLD = -fsanitize=address,undefined
 B = build/san
 else
 B = build/rel
 endif
 
-PKGS = libcjson libpcre2-8
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-DM365_VERSION='"$(VERSION)"' -Imatcher $(WARN) $(OPT) \
+ALL_CFLAGS = $(C_STD) -DM365_VERSION='"$(VERSION)"' -Imatcher $(WARN) $(OPT) \
 	$(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANLD) $(LDFLAGS)
 
