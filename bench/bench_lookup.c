@@ -59,21 +59,6 @@ now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static int
-cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
-static double
-median(double *v, size_t n)
-{
-	qsort(v, n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Appends the regex for one shExpMatch glob to buf. */
 static size_t
 glob_to_regex(const char *glob, char *buf, size_t o)
@@ -227,7 +212,7 @@ measure(const struct engines *e, enum engine which, const struct mix_query *q,
 		sink += run(e, which, q, n, reps);
 		ns[k] = (now_ns() - t0) / (double)(n * reps);
 	}
-	return median(ns, rounds);
+	return mix_median(ns, rounds);
 }
 
 static bool

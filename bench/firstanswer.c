@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mix.h"
 #include "parse.h"
 
 #define DEFAULT_RUNS 20
@@ -121,21 +122,6 @@ run_once(char **argv, const char *request, struct sample *s, char *answer,
 	return got < 0 ? -1 : 0;
 }
 
-static int
-cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
-static double
-median(double *v, size_t n)
-{
-	qsort(v, n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void
 report(const struct sample *s, size_t n, const char *answer)
 {
@@ -146,8 +132,8 @@ report(const struct sample *s, size_t n, const char *answer)
 		ms[i] = s[i].ms;
 		rss[i] = (double)s[i].rss_kib;
 	}
-	ms_med = median(ms, n);
-	rss_med = median(rss, n);
+	ms_med = mix_median(ms, n);
+	rss_med = mix_median(rss, n);
 	printf("first answer: %s", answer);
 	printf("%zu runs: start to first answer median %.2f ms (min %.2f, "
 	    "max %.2f); peak RSS median %.0f KiB (max %.0f)\n", n, ms_med,

@@ -54,4 +54,7 @@ const char *mix_kind_name(enum mix_kind k);
 /* splitmix64: the next pseudo-random number of *state. */
 uint64_t mix_rand(uint64_t *state);
 
+/* The median of v[0..n), n > 0 (v is sorted in place). */
+double mix_median(double *v, size_t n);
+
 #endif
