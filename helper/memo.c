@@ -7,10 +7,9 @@
 
 /* One cache line: a slot is checked with a single memory access. */
 struct slot {
-	uint32_t generation;            /* valid when equal to the memo's */
 	uint16_t answer;                /* index into the answer pool */
 	uint8_t klen;
-	uint8_t unused;
+	uint8_t unused[5];
 	uint64_t key[MEMO_KEY_WORDS];   /* zero-padded */
 };
 
@@ -21,18 +20,20 @@ struct answer {
 	char text[MEMO_ANSWER_MAX];
 };
 
-/* Slots come in buckets of MEMO_WAYS (4 cache lines): a key may sit in
- * any slot of its bucket, so two busy keys hashing alike do not keep
- * evicting each other. */
+/* Slots come in buckets of MEMO_WAYS: a key may sit in any slot of its
+ * bucket, so two busy keys hashing alike do not keep evicting each other.
+ * Each slot has a 16-bit tag (0: empty) in a small array of its own
+ * (2 bytes a slot: it stays in the processor's cache), so that finding
+ * the one slot worth reading costs no trip to memory. */
 #define MEMO_WAYS 4
 
 struct memo {
 	void *raw;                      /* calloc'd: pages stay untouched */
 	struct slot *slots;             /* raw, aligned to a cache line */
+	uint16_t *tags;                 /* MEMO_WAYS per bucket */
 	size_t mask;                    /* of the bucket index */
 	unsigned victim;                /* round-robin replacement */
-	uint32_t generation;
-	struct answer *answers;         /* interned, this generation */
+	struct answer *answers;         /* interned, since the last clear */
 	size_t n_answers;
 };
 
@@ -52,15 +53,15 @@ memo_new(size_t slots)
 	/* calloc, not aligned_alloc + memset: a large calloc is mmap'd zero
 	 * pages, so memory is only used as slots fill */
 	m->raw = calloc(n + 1, sizeof(struct slot));
+	m->tags = calloc(n, sizeof(*m->tags));
 	m->answers = calloc(MEMO_MAX_ANSWERS, sizeof(*m->answers));
-	if (m->raw == NULL || m->answers == NULL) {
+	if (m->raw == NULL || m->tags == NULL || m->answers == NULL) {
 		memo_free(m);
 		return NULL;
 	}
 	m->slots = (struct slot *)(((uintptr_t)m->raw + sizeof(struct slot) - 1) &
 	    ~(uintptr_t)(sizeof(struct slot) - 1));
 	m->mask = n / MEMO_WAYS - 1;
-	m->generation = 1;
 	return m;
 }
 
@@ -70,6 +71,7 @@ memo_free(struct memo *m)
 	if (m == NULL)
 		return;
 	free(m->raw);
+	free(m->tags);
 	free(m->answers);
 	free(m);
 }
@@ -78,11 +80,7 @@ void
 memo_clear(struct memo *m)
 {
 	m->n_answers = 0;
-	if (++m->generation == 0) {     /* wrapped: old stamps could match */
-		memset(m->slots, 0, (m->mask + 1) * MEMO_WAYS *
-		    sizeof(*m->slots));
-		m->generation = 1;
-	}
+	memset(m->tags, 0, (m->mask + 1) * MEMO_WAYS * sizeof(*m->tags));
 }
 
 void
@@ -109,21 +107,43 @@ memo_key_make(struct memo_key *k, const char *text, size_t len)
 	k->len = (uint8_t)len;
 }
 
+static uint16_t
+key_tag(const struct memo_key *k)
+{
+	uint16_t t = (uint16_t)(k->hash >> 48);
+
+	return t != 0 ? t : 1;
+}
+
+/* The ways of k's bucket whose tag is k's, as a bit mask. */
+static unsigned
+candidates(const struct memo *m, const struct memo_key *k, size_t *bucket)
+{
+	const uint16_t *tags;
+	uint16_t t = key_tag(k);
+	unsigned found = 0;
+
+	*bucket = (k->hash & m->mask) * MEMO_WAYS;
+	tags = &m->tags[*bucket];
+	for (unsigned w = 0; w < MEMO_WAYS; w++)
+		found |= (unsigned)(tags[w] == t) << w;
+	return found;
+}
+
 void
 memo_prefetch(const struct memo *m, const struct memo_key *k)
 {
-	const struct slot *s = &m->slots[(k->hash & m->mask) * MEMO_WAYS];
+	size_t bucket;
+	unsigned found = candidates(m, k, &bucket);
 
-	for (int w = 0; w < MEMO_WAYS; w++)
-		__builtin_prefetch(&s[w]);
+	if (found != 0)
+		__builtin_prefetch(&m->slots[bucket + (unsigned)__builtin_ctz(found)]);
 }
 
 static int
-slot_holds(const struct memo *m, const struct slot *s,
-    const struct memo_key *k)
+slot_holds(const struct slot *s, const struct memo_key *k)
 {
-	uint64_t diff = (uint64_t)(s->generation ^ m->generation) |
-	    (uint64_t)(s->klen ^ k->len);
+	uint64_t diff = (uint64_t)(s->klen ^ k->len);
 
 	for (size_t i = 0; i < MEMO_KEY_WORDS; i++)
 		diff |= s->key[i] ^ k->w[i];
@@ -133,11 +153,15 @@ slot_holds(const struct memo *m, const struct slot *s,
 const char *
 memo_get(const struct memo *m, const struct memo_key *k, size_t *alen)
 {
-	const struct slot *s = &m->slots[(k->hash & m->mask) * MEMO_WAYS];
+	size_t bucket;
+	unsigned found = candidates(m, k, &bucket);
 
-	for (int w = 0; w < MEMO_WAYS; w++) {
-		if (slot_holds(m, &s[w], k)) {
-			const struct answer *a = &m->answers[s[w].answer];
+	for (; found != 0; found &= found - 1) {
+		const struct slot *s = &m->slots[bucket +
+		    (unsigned)__builtin_ctz(found)];
+
+		if (slot_holds(s, k)) {
+			const struct answer *a = &m->answers[s->answer];
 
 			*alen = a->len;
 			return a->text;
@@ -165,20 +189,22 @@ void
 memo_put(struct memo *m, const struct memo_key *k, const char *answer,
     size_t alen)
 {
-	struct slot *bucket = &m->slots[(k->hash & m->mask) * MEMO_WAYS], *s;
-	int a, w;
+	size_t bucket = (k->hash & m->mask) * MEMO_WAYS;
+	struct slot *s;
+	unsigned w;
+	int a;
 
 	if (alen > MEMO_ANSWER_MAX || (a = intern(m, answer, alen)) < 0)
 		return;
-	/* a free (or stale) slot of the bucket, else the next victim */
+	/* an empty slot of the bucket, else the next victim */
 	for (w = 0; w < MEMO_WAYS; w++)
-		if (bucket[w].generation != m->generation)
+		if (m->tags[bucket + w] == 0)
 			break;
 	if (w == MEMO_WAYS)
-		w = (int)(m->victim++ % MEMO_WAYS);
-	s = &bucket[w];
-	s->generation = m->generation;
+		w = m->victim++ % MEMO_WAYS;
+	s = &m->slots[bucket + w];
 	s->answer = (uint16_t)a;
 	s->klen = k->len;
 	memcpy(s->key, k->w, sizeof(s->key));
+	m->tags[bucket + w] = key_tag(k);
 }

@@ -36,7 +36,8 @@ struct memo_key {
 struct memo *memo_new(size_t slots);
 void memo_free(struct memo *m);
 
-/* Forgets every answer (the rules changed).  O(1). */
+/* Forgets every answer (the rules changed): clears the tags, 2 bytes a
+ * slot. */
 void memo_clear(struct memo *m);
 
 /* Makes the key of text[0..len), len <= MEMO_KEY_MAX.  Reads
@@ -44,7 +45,8 @@ void memo_clear(struct memo *m);
  * slack); the bytes past len are ignored. */
 void memo_key_make(struct memo_key *k, const char *text, size_t len);
 
-/* Asks the processor to fetch k's slots now, for a memo_get soon. */
+/* Asks the processor to fetch the slot that may hold k now, for a
+ * memo_get soon. */
 void memo_prefetch(const struct memo *m, const struct memo_key *k);
 
 /* Returns the memoised answer for k (its length in *alen; MEMO_ANSWER_MAX

@@ -159,7 +159,7 @@ test_bounds(void **state)
 	assert_null(get_str(m, "one-too-many", buf));
 	put_str(m, "same-answer", "host7");
 	assert_string_equal(get_str(m, "same-answer", buf), "host7");
-	memo_clear(m);                  /* the pool is per generation */
+	memo_clear(m);                  /* a clear empties the pool */
 	put_str(m, "one-too-many", "a new answer");
 	assert_string_equal(get_str(m, "one-too-many", buf), "a new answer");
 	memo_free(m);
@@ -175,6 +175,6 @@ main(void)
 	suite_add(&s, test_get_put, NULL, "get, put, miss, clear");
 	suite_add(&s, test_ways, NULL, "a bucket holds four keys");
 	suite_add(&s, test_bounds, NULL,
-	    "bounds: answer length, the answer pool (per generation)");
+	    "bounds: answer length, the answer pool (emptied by a clear)");
 	return suite_run(&s, "memo");
 }
