@@ -1,9 +1,15 @@
-/* check.c - see check.h. */
-#include "check.h"
-
+/* check.c - "m365-direct check": a verdict and why, as text or JSON. */
 #include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "matcher.h"
+#include "parse.h"
+#include "source.h"
 
 static const char *
 match_source(const struct m365_match *m)
@@ -97,7 +103,7 @@ verdict_json(const char *host, int port, const struct m365_verdict *v)
 	return o;
 }
 
-void
+static void
 check_print(FILE *f, const struct m365_rules *r, const char *host, int port,
     bool json)
 {
@@ -115,3 +121,53 @@ check_print(FILE *f, const struct m365_rules *r, const char *host, int port,
 		print_text(f, host, port, &v);
 	}
 }
+
+int
+cmd_check(struct cli *c, int argc, char **argv)
+{
+	const char *host = NULL, *port_arg = NULL;
+	struct m365_rules *r;
+	struct source src;
+	char err[512];
+	bool json = false;
+	uint64_t port = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strncmp(argv[i], "--", 2) == 0) {
+			log_warnx("check: unknown option %s", argv[i]);
+			return 2;
+		} else if (host == NULL) {
+			host = argv[i];
+		} else if (port_arg == NULL) {
+			port_arg = argv[i];
+		} else {
+			cli_usage(stderr);
+			return 2;
+		}
+	}
+	if (host == NULL) {
+		cli_usage(stderr);
+		return 2;
+	}
+	if (port_arg != NULL && (parse_uint(port_arg, strlen(port_arg), 65535,
+	    &port) != 0 || port == 0)) {
+		log_warnx("check: port must be 1..65535: %s", port_arg);
+		return 2;
+	}
+	if (cli_load_config(c) != 0)
+		return 2;
+	/* an explicit --data file is never silently replaced; a broken cache
+	 * falls back to the snapshot as the helper does */
+	r = source_compile(c->data_opt, c->cfg.state_dir, &c->cfg.policy,
+	    c->data_opt == NULL, &src, err, sizeof(err));
+	if (r == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	check_print(stdout, r, host, port_arg != NULL ? (int)port : -1, json);
+	matcher_free(r);
+	return 0;
+}
+

@@ -1,26 +1,17 @@
-/* m365-direct - the admin command: explain verdicts, check the
- * configuration (later: update, export, diff, status). */
+/* m365-direct - the admin command: global options, then one command (each
+ * in its own file, see cli.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "cli.h"
 #include "config.h"
 #include "log.h"
-#include "matcher.h"
-#include "parse.h"
 #include "source.h"
 
-struct cli {
-	const char *conf;               /* -c, or NULL for the default */
-	const char *data_opt;
-	const char *state_dir_opt;
-	struct m365_config cfg;
-};
-
-static void
-usage(FILE *f)
+void
+cli_usage(FILE *f)
 {
 	fprintf(f,
 "usage: m365-direct [-c CONF] [--data FILE] [--state-dir DIR] COMMAND [ARGS]\n"
@@ -44,9 +35,8 @@ usage(FILE *f)
 "Data: --data FILE, else DIR/" SOURCE_CACHE_FILE ", else the bundled snapshot.\n");
 }
 
-/* Loads the configuration; prints every error.  Returns 0 or -1. */
-static int
-load_config(struct cli *c)
+int
+cli_load_config(struct cli *c)
 {
 	struct config_errors errs = { 0 };
 	int rc;
@@ -69,67 +59,37 @@ load_config(struct cli *c)
 	return rc;
 }
 
-static int
+int
 cmd_config_test(struct cli *c, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1) {
-		usage(stderr);
+		cli_usage(stderr);
 		return 2;
 	}
-	if (load_config(c) != 0)
+	if (cli_load_config(c) != 0)
 		return 1;
 	printf("configuration OK\n");
 	return 0;
 }
 
-static int
-cmd_check(struct cli *c, int argc, char **argv)
-{
-	const char *host = NULL, *port_arg = NULL;
-	struct m365_rules *r;
-	struct source src;
-	char err[512];
-	bool json = false;
-	uint64_t port = 0;
+static const struct command {
+	const char *name;
+	int (*run)(struct cli *, int, char **);
+} commands[] = {
+	{ "check", cmd_check },
+	{ "config-test", cmd_config_test },
+};
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else if (strncmp(argv[i], "--", 2) == 0) {
-			log_warnx("check: unknown option %s", argv[i]);
-			return 2;
-		} else if (host == NULL) {
-			host = argv[i];
-		} else if (port_arg == NULL) {
-			port_arg = argv[i];
-		} else {
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (host == NULL) {
-		usage(stderr);
-		return 2;
-	}
-	if (port_arg != NULL && (parse_uint(port_arg, strlen(port_arg), 65535,
-	    &port) != 0 || port == 0)) {
-		log_warnx("check: port must be 1..65535: %s", port_arg);
-		return 2;
-	}
-	if (load_config(c) != 0)
-		return 2;
-	/* an explicit --data file is never silently replaced; a broken cache
-	 * falls back to the snapshot as the helper does */
-	r = source_compile(c->data_opt, c->cfg.state_dir, &c->cfg.policy,
-	    c->data_opt == NULL, &src, err, sizeof(err));
-	if (r == NULL) {
-		log_warnx("%s", err);
-		return 1;
-	}
-	check_print(stdout, r, host, port_arg != NULL ? (int)port : -1, json);
-	matcher_free(r);
-	return 0;
+static int
+run_command(struct cli *c, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(c, argc, argv);
+	log_warnx("unknown command \"%s\"", argv[0]);
+	cli_usage(stderr);
+	return 2;
 }
 
 int
@@ -159,31 +119,23 @@ main(int argc, char **argv)
 			c.state_dir_opt = optarg;
 			break;
 		case 'h':
-			usage(stdout);
+			cli_usage(stdout);
 			return 0;
 		case 'V':
 			printf("m365-direct %s\n", M365_VERSION);
 			return 0;
 		default:
-			usage(stderr);
+			cli_usage(stderr);
 			return 2;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
-		usage(stderr);
+		cli_usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[0], "check") == 0)
-		rc = cmd_check(&c, argc, argv);
-	else if (strcmp(argv[0], "config-test") == 0)
-		rc = cmd_config_test(&c, argc, argv);
-	else {
-		log_warnx("unknown command \"%s\"", argv[0]);
-		usage(stderr);
-		rc = 2;
-	}
+	rc = run_command(&c, argc, argv);
 	config_free(&c.cfg);
 	return rc;
 }

@@ -1,0 +1,29 @@
+/* cli.h - what the m365-direct commands share: the global options, the
+ * configuration, and one entry point per command. */
+#ifndef M365_CLI_H
+#define M365_CLI_H
+
+#include "config.h"
+
+struct cli {
+	const char *conf;               /* -c, or NULL for the default */
+	const char *data_opt;           /* --data */
+	const char *state_dir_opt;      /* --state-dir */
+	struct m365_config cfg;         /* loaded by cli_load_config */
+};
+
+#include <stdio.h>
+
+/* The command's usage text. */
+void cli_usage(FILE *f);
+
+/* Loads the configuration into c->cfg (--state-dir applied); prints every
+ * error to stderr.  Returns 0, or -1 (a usage error: exit 2). */
+int cli_load_config(struct cli *c);
+
+/* Each command gets argv[0] = its name; returns the exit status:
+ * 0 done, 1 failed, 2 usage or configuration error. */
+int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_config_test(struct cli *c, int argc, char **argv);
+
+#endif
