@@ -19,19 +19,24 @@ else
 B = build/rel
 endif
 
+# The feed (the updater's code) is the only part linking libcurl.
+FEED_PKGS = libcurl libpsl
+FEED_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(FEED_PKGS) 2>/dev/null)
+FEED_LIBS   := $(shell $(PKG_CONFIG) --libs $(FEED_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
-ALL_CFLAGS = $(C_STD) -DM365_VERSION='"$(VERSION)"' -Imatcher $(WARN) $(OPT) \
-	$(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(C_STD) -DM365_VERSION='"$(VERSION)"' -Imatcher -Ifeed $(WARN) \
+	$(OPT) $(PKG_CFLAGS) $(FEED_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANLD) $(LDFLAGS)
 
 MATCHER_SRC = matcher/log.c matcher/parse.c matcher/prefix.c matcher/host.c \
 	matcher/names.c matcher/endpoints.c matcher/config.c matcher/matcher.c \
 	matcher/source.c matcher/visit.c
 MATCHER_OBJ = $(MATCHER_SRC:%.c=$(B)/%.o) $(B)/matcher/snapshot.o
+FEED_SRC = $(wildcard feed/*.c)
 HELPER_SRC = helper/proto.c helper/memo.c helper/ext_m365_acl.c
-CLI_SRC = cli/check.c cli/m365-direct.c
+CLI_SRC = $(wildcard cli/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -55,22 +60,30 @@ $(B)/libm365matcher.a: $(MATCHER_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(B)/libm365feed.a: $(FEED_SRC:%.c=$(B)/%.o)
+	rm -f $@
+	ar rcs $@ $^
+
+# The helper links the matcher only: no libcurl, no network code.
 $(B)/ext_m365_acl: $(HELPER_SRC:%.c=$(B)/%.o) $(B)/libm365matcher.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365matcher.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365feed.a \
+		$(B)/libm365matcher.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FEED_LIBS) $(PKG_LIBS)
 
 $(B)/tests/suite.o: tests/unit/suite.c tests/unit/suite.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/tests/suite.o $(B)/libm365matcher.a
+$(B)/tests/%: tests/unit/%.c $(B)/tests/suite.o $(B)/libm365feed.a \
+		$(B)/libm365matcher.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Ihelper -Itests/unit -o $@ $< \
 		$(B)/tests/suite.o \
-		$(B)/helper/proto.o $(B)/helper/memo.o \
-		$(B)/libm365matcher.a $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
+		$(B)/helper/proto.o $(B)/helper/memo.o $(B)/libm365feed.a \
+		$(B)/libm365matcher.a $(ALL_LDFLAGS) $(FEED_LIBS) $(PKG_LIBS) \
+		$(CMOCKA_LIBS)
 $(UNIT_BIN): $(B)/helper/proto.o $(B)/helper/memo.o
 
 deps:

@@ -24,6 +24,9 @@ int cli_load_config(struct cli *c);
 /* Each command gets argv[0] = its name; returns the exit status:
  * 0 done, 1 failed, 2 usage or configuration error. */
 int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_diff(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_update(struct cli *c, int argc, char **argv);
 int cmd_config_test(struct cli *c, int argc, char **argv);
 
 #endif

@@ -24,6 +24,17 @@ cli_usage(FILE *f)
 "  config-test\n"
 "        check the configuration file: prints \"configuration OK\" or every\n"
 "        error as file:line: message\n"
+"  update [--force] [--base-url URL] [--instance NAME] [--ca-file FILE]\n"
+"         [--proxy URL] [--timeout SECONDS] [--retries N]\n"
+"         [--retry-delay SECONDS]\n"
+"        fetch Microsoft's endpoint data when a newer version is out,\n"
+"        check it, install it atomically in the state directory, print\n"
+"        what changed; exit 0 installed or current, 1 failed (the last\n"
+"        good data stays), 2 usage or configuration error\n"
+"  status [--json] [--prometheus FILE]\n"
+"        the data in use (source, version, age) and the last update\n"
+"  diff OLD NEW [--json]\n"
+"        what changed between two endpoint data files\n"
 "\n"
 "Options:\n"
 "  -c CONF          configuration file (default " M365_DEFAULT_CONFIG ")\n"
@@ -79,6 +90,9 @@ static const struct command {
 } commands[] = {
 	{ "check", cmd_check },
 	{ "config-test", cmd_config_test },
+	{ "diff", cmd_diff },
+	{ "status", cmd_status },
+	{ "update", cmd_update },
 };
 
 static int

@@ -160,24 +160,122 @@ set_list(struct cfg_ctx *x, unsigned bit, struct m365_strlist *l,
 	}
 }
 
+bool
+config_instance_valid(const char *name)
+{
+	static const char *const names[] = { "Worldwide", "USGovDoD",
+	    "USGovGCCHigh", "China" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Replaces *slot with a copy of value. */
+static void
+set_string(struct cfg_ctx *x, char **slot, const char *value)
+{
+	char *dup = strdup(value);
+
+	if (dup == NULL) {
+		cfg_error(x, "out of memory");
+		return;
+	}
+	free(*slot);
+	*slot = dup;
+}
+
+static void
+set_number(struct cfg_ctx *x, const char *key, const char *value,
+    unsigned max, unsigned *out)
+{
+	uint64_t n;
+
+	if (parse_uint(value, strlen(value), max, &n) != 0)
+		cfg_error(x, "%s: \"%s\" is not a number from 0 to %u", key,
+		    value, max);
+	else
+		*out = (unsigned)n;
+}
+
+/* A command and its arguments, split on blanks (no shell, no quoting);
+ * a later line replaces an earlier one. */
+static void
+set_argv(struct cfg_ctx *x, struct m365_strlist *l, const char *value)
+{
+	strlist_clear(l);
+	while (*value != '\0') {
+		size_t len = strcspn(value, " \t");
+
+		if (strlist_add(l, value, len) != 0) {
+			cfg_error(x, "on_change: too many arguments");
+			return;
+		}
+		value += len;
+		value += strspn(value, " \t");
+	}
+}
+
+/* The keys of the updater (struct m365_update). */
+static bool
+set_update_key(struct cfg_ctx *x, const char *key, const char *value)
+{
+	struct m365_update *u = &x->c->update;
+	uint64_t ms;
+
+	if (strcmp(key, "base_url") == 0) {
+		if (strncmp(value, "https://", 8) != 0 &&
+		    strncmp(value, "file://", 7) != 0)
+			cfg_error(x, "base_url: only https:// and file:// are "
+			    "accepted");
+		else
+			set_string(x, &u->base_url, value);
+	} else if (strcmp(key, "instance") == 0) {
+		if (!config_instance_valid(value))
+			cfg_error(x, "instance: \"%s\" is not Worldwide, USGovDoD, "
+			    "USGovGCCHigh or China", value);
+		else
+			set_string(x, &u->instance, value);
+	} else if (strcmp(key, "ca_file") == 0) {
+		set_string(x, &u->ca_file, value);
+	} else if (strcmp(key, "proxy") == 0) {
+		set_string(x, &u->proxy, value);
+	} else if (strcmp(key, "tenant") == 0) {
+		set_string(x, &u->tenant, value);
+	} else if (strcmp(key, "no_ipv6") == 0) {
+		if (parse_bool(value, &u->no_ipv6) != 0)
+			cfg_error(x, "%s: \"%s\" is not yes or no", key, value);
+	} else if (strcmp(key, "timeout") == 0) {
+		set_number(x, key, value, M365_MAX_TIMEOUT, &u->timeout);
+	} else if (strcmp(key, "retries") == 0) {
+		set_number(x, key, value, M365_MAX_RETRIES, &u->retries);
+	} else if (strcmp(key, "retry_delay") == 0) {
+		if (parse_millis(value, strlen(value), M365_MAX_RETRY_DELAY_MS,
+		    &ms) != 0)
+			cfg_error(x, "retry_delay: \"%s\" is not a number of "
+			    "seconds up to %u", value, M365_MAX_RETRY_DELAY_MS / 1000);
+		else
+			u->retry_delay_ms = (unsigned)ms;
+	} else if (strcmp(key, "on_change") == 0) {
+		set_argv(x, &u->on_change, value);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void
 set_key(struct cfg_ctx *x, const char *key, const char *value)
 {
 	struct m365_policy *p = &x->c->policy;
 	const char *why;
-	char *dup;
 
 	if (strcmp(key, "state_dir") == 0) {
-		if (value[0] != '/') {
+		if (value[0] != '/')
 			cfg_error(x, "state_dir: must be an absolute path");
-			return;
-		}
-		if ((dup = strdup(value)) == NULL) {
-			cfg_error(x, "out of memory");
-			return;
-		}
-		free(x->c->state_dir);
-		x->c->state_dir = dup;
+		else
+			set_string(x, &x->c->state_dir, value);
 	} else if (strcmp(key, "direct_categories") == 0) {
 		unsigned m;
 
@@ -198,7 +296,7 @@ set_key(struct cfg_ctx *x, const char *key, const char *value)
 
 		if (parse_bool(value, b) != 0)
 			cfg_error(x, "%s: \"%s\" is not yes or no", key, value);
-	} else {
+	} else if (!set_update_key(x, key, value)) {
 		cfg_error(x, "unknown key \"%s\"", key);
 	}
 }
@@ -242,7 +340,13 @@ config_init(struct m365_config *c)
 	c->state_dir = strdup(M365_DEFAULT_STATE_DIR);
 	c->policy.direct_mask = (1u << M365_CAT_OPTIMIZE) | (1u << M365_CAT_ALLOW);
 	c->policy.match_ports = true;
-	return c->state_dir == NULL ? -1 : 0;
+	c->update.base_url = strdup(M365_DEFAULT_BASE_URL);
+	c->update.instance = strdup(M365_DEFAULT_INSTANCE);
+	c->update.timeout = 60;
+	c->update.retries = 3;
+	c->update.retry_delay_ms = 2000;
+	return c->state_dir == NULL || c->update.base_url == NULL ||
+	    c->update.instance == NULL ? -1 : 0;
 }
 
 int
@@ -296,6 +400,14 @@ config_free(struct m365_config *c)
 	strlist_clear(&c->policy.service_areas);
 	strlist_clear(&c->policy.extra_direct);
 	strlist_clear(&c->policy.never_direct);
+	free(c->update.base_url);
+	free(c->update.instance);
+	free(c->update.ca_file);
+	free(c->update.proxy);
+	free(c->update.tenant);
+	c->update.base_url = c->update.instance = c->update.ca_file = NULL;
+	c->update.proxy = c->update.tenant = NULL;
+	strlist_clear(&c->update.on_change);
 }
 
 void

@@ -29,9 +29,30 @@ struct m365_policy {
 	struct m365_strlist never_direct;
 };
 
+/* How m365-direct update fetches (feed/fetch.h). */
+struct m365_update {
+	char *base_url;                 /* https://… or file://… */
+	char *instance;                 /* Worldwide, USGovDoD, USGovGCCHigh, China */
+	char *ca_file;                  /* NULL: the system's CAs */
+	char *proxy;                    /* NULL: https_proxy / no_proxy */
+	char *tenant;                   /* NULL: none (TenantName=) */
+	bool no_ipv6;                   /* NoIPv6=true */
+	unsigned timeout;               /* seconds per request */
+	unsigned retries;               /* after the first try */
+	unsigned retry_delay_ms;        /* first backoff; doubles */
+	struct m365_strlist on_change;  /* argv run after a change; no shell */
+};
+
+#define M365_DEFAULT_BASE_URL "https://endpoints.office.com"
+#define M365_DEFAULT_INSTANCE "Worldwide"
+#define M365_MAX_TIMEOUT 3600
+#define M365_MAX_RETRIES 10
+#define M365_MAX_RETRY_DELAY_MS 600000
+
 struct m365_config {
 	char *state_dir;
 	struct m365_policy policy;
+	struct m365_update update;
 };
 
 struct config_errors {
@@ -55,6 +76,9 @@ void config_errors_free(struct config_errors *e);
 /* Parses a list of direct categories ("optimize,allow") into a mask.
  * Returns 0, or -1 with a reason in *why. */
 int config_parse_categories(const char *s, unsigned *mask, const char **why);
+
+/* Whether name is one of the web service's instances. */
+bool config_instance_valid(const char *name);
 
 /* Checks one extra_direct/never_direct entry: a host pattern or a CIDR (a
  * bare address is a host prefix).  Returns 0, or -1 with *why. */

@@ -16,6 +16,10 @@ log_init(const char *progname)
 
 static void
 log_vwrite(int errnum, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+log_vwrite(int errnum, const char *fmt, va_list ap)
 {
 	char msg[1024];
 

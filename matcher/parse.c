@@ -44,6 +44,28 @@ parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int
+parse_millis(const char *s, size_t len, uint64_t max_ms, uint64_t *out)
+{
+	const char *dot = memchr(s, '.', len);
+	size_t ilen = dot != NULL ? (size_t)(dot - s) : len;
+	size_t flen = dot != NULL ? len - ilen - 1 : 0;
+	uint64_t whole, frac = 0, scale = 100;
+
+	if (parse_uint(s, ilen, max_ms / 1000, &whole) != 0 || flen > 3 ||
+	    (dot != NULL && flen == 0))
+		return -1;
+	for (size_t i = 0; i < flen; i++, scale /= 10) {
+		if (dot[1 + i] < '0' || dot[1 + i] > '9')
+			return -1;
+		frac += (uint64_t)(dot[1 + i] - '0') * scale;
+	}
+	if (whole * 1000 + frac > max_ms)
+		return -1;
+	*out = whole * 1000 + frac;
+	return 0;
+}
+
 char *
 parse_strndup(const char *s, size_t len)
 {

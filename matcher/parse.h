@@ -11,6 +11,11 @@
  * text is empty, holds a non-digit, or the value exceeds max. */
 int parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
 
+/* Parses seconds with an optional fraction ("2", "0.05", "1.5") into
+ * milliseconds, at most max_ms.  Returns 0, or -1 when the text is not
+ * such a number or too large. */
+int parse_millis(const char *s, size_t len, uint64_t max_ms, uint64_t *out);
+
 /* parse_hex_table[c]: the value of hex digit c (either case), or -1. */
 extern const signed char parse_hex_table[256];
 

@@ -3,6 +3,7 @@
 # apt-get as root, sudo otherwise, else names what is needed.
 set -eu
 PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
+      libcurl4-openssl-dev libpsl-dev openssl strace
       squid-openssl curl python3 perl iproute2 procps time"
 missing=""
 for p in $PKGS; do

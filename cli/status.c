@@ -1,0 +1,195 @@
+/* status.c - "m365-direct status": which endpoint data is in use, its
+ * version and age, the last update attempt; as text, JSON, or node-exporter
+ * textfile metrics (written atomically). */
+#include <cjson/cJSON.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "endpoints.h"
+#include "log.h"
+#include "source.h"
+#include "state.h"
+
+struct status {
+	struct source src;
+	bool loaded;                    /* the data loads */
+	char load_error[512];
+	size_t n_sets;
+	char version[32], instance[32];
+	struct state_status st;
+	time_t now;
+};
+
+static void
+gather(struct cli *c, struct status *s)
+{
+	struct m365_data *d;
+
+	s->now = time(NULL);
+	d = source_load(c->data_opt, c->cfg.state_dir, &s->src, s->load_error,
+	    sizeof(s->load_error));
+	s->loaded = d != NULL;
+	s->n_sets = d != NULL ? d->n_sets : 0;
+	endpoints_free(d);
+	state_status_read(c->cfg.state_dir, &s->st);
+	if (s->src.kind == SOURCE_CACHE)
+		state_installed(c->cfg.state_dir, s->version, sizeof(s->version),
+		    s->instance, sizeof(s->instance));
+}
+
+static void
+print_time(const char *label, time_t t, time_t now)
+{
+	char buf[64];
+
+	if (t == 0) {
+		printf("%-18s never\n", label);
+		return;
+	}
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	printf("%-18s %s (%lld s ago)\n", label, buf, (long long)(now - t));
+}
+
+static void
+print_text(const struct status *s)
+{
+	printf("%-18s %s%s%s\n", "data in use:", source_kind_name(s->src.kind),
+	    s->src.path[0] != '\0' ? " " : "", s->src.path);
+	if (!s->loaded)
+		printf("%-18s %s\n", "error:", s->load_error);
+	printf("%-18s %s\n", "version:", s->version[0] != '\0' ? s->version :
+	    "unknown");
+	printf("%-18s %s\n", "instance:", s->instance[0] != '\0' ? s->instance :
+	    "unknown");
+	printf("%-18s %zu\n", "endpoint sets:", s->n_sets);
+	if (s->src.kind == SOURCE_CACHE)
+		print_time("fetched:", s->st.fetched, s->now);
+	print_time("last attempt:", s->st.last_attempt, s->now);
+	if (s->st.last_attempt != 0)
+		printf("%-18s %s: %s\n", "last result:", s->st.last_result,
+		    s->st.last_message);
+	print_time("last success:", s->st.last_success, s->now);
+	if (s->st.rate_limited_until > s->now)
+		printf("%-18s no /endpoints call for %lld s (HTTP 429)\n",
+		    "rate limited:", (long long)(s->st.rate_limited_until - s->now));
+}
+
+static void
+print_json(const struct status *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(o, "source", source_kind_name(s->src.kind));
+	cJSON_AddStringToObject(o, "path", s->src.path);
+	cJSON_AddBoolToObject(o, "loads", s->loaded);
+	if (!s->loaded)
+		cJSON_AddStringToObject(o, "error", s->load_error);
+	cJSON_AddStringToObject(o, "version", s->version);
+	cJSON_AddStringToObject(o, "instance", s->instance);
+	cJSON_AddNumberToObject(o, "sets", (double)s->n_sets);
+	cJSON_AddNumberToObject(o, "fetched", (double)s->st.fetched);
+	cJSON_AddNumberToObject(o, "age_seconds", s->st.fetched != 0 ?
+	    (double)(s->now - s->st.fetched) : -1);
+	cJSON_AddNumberToObject(o, "last_attempt", (double)s->st.last_attempt);
+	cJSON_AddStringToObject(o, "last_result", s->st.last_result);
+	cJSON_AddStringToObject(o, "last_message", s->st.last_message);
+	cJSON_AddNumberToObject(o, "last_success", (double)s->st.last_success);
+	cJSON_AddNumberToObject(o, "rate_limited_until",
+	    (double)s->st.rate_limited_until);
+	text = cJSON_PrintUnformatted(o);
+	printf("%s\n", text != NULL ? text : "{}");
+	free(text);
+	cJSON_Delete(o);
+}
+
+/* Appends one metric with its HELP and TYPE lines. */
+static size_t
+metric(char *buf, size_t size, size_t o, const char *name, const char *help,
+    const char *labels, double value)
+{
+	int n = snprintf(buf + o, size - o, "# HELP %s %s\n# TYPE %s gauge\n"
+	    "%s%s %.0f\n", name, help, name, name, labels, value);
+
+	return n > 0 && (size_t)n < size - o ? o + (size_t)n : o;
+}
+
+static int
+write_prometheus(const struct status *s, const char *file)
+{
+	char buf[4096], labels[256], err[512], *dir, *base, *d1, *d2;
+	size_t o = 0;
+	int rc;
+
+	snprintf(labels, sizeof(labels), "{source=\"%s\",version=\"%s\","
+	    "instance=\"%s\"}", source_kind_name(s->src.kind), s->version,
+	    s->instance);
+	o = metric(buf, sizeof(buf), o, "m365_direct_data_info",
+	    "The endpoint data in use.", labels, 1);
+	o = metric(buf, sizeof(buf), o, "m365_direct_data_loads",
+	    "Whether the data in use loads (1) or not (0).", "", s->loaded);
+	o = metric(buf, sizeof(buf), o, "m365_direct_endpoint_sets",
+	    "Endpoint sets in the data in use.", "", (double)s->n_sets);
+	o = metric(buf, sizeof(buf), o, "m365_direct_data_fetched_timestamp_seconds",
+	    "When the cached data was fetched (0: never).", "",
+	    (double)s->st.fetched);
+	o = metric(buf, sizeof(buf), o, "m365_direct_last_attempt_timestamp_seconds",
+	    "When the last update ran (0: never).", "",
+	    (double)s->st.last_attempt);
+	o = metric(buf, sizeof(buf), o, "m365_direct_last_success_timestamp_seconds",
+	    "When an update last succeeded (0: never).", "",
+	    (double)s->st.last_success);
+	o = metric(buf, sizeof(buf), o, "m365_direct_last_update_ok",
+	    "Whether the last update succeeded.", "",
+	    strcmp(s->st.last_result, "failed") != 0 && s->st.last_attempt != 0);
+	o = metric(buf, sizeof(buf), o,
+	    "m365_direct_rate_limited_until_timestamp_seconds",
+	    "No /endpoints call before this time (HTTP 429; 0: none).", "",
+	    (double)s->st.rate_limited_until);
+	if ((d1 = strdup(file)) == NULL || (d2 = strdup(file)) == NULL) {
+		free(d1);
+		log_warnx("status: out of memory");
+		return 1;
+	}
+	dir = dirname(d1);
+	base = basename(d2);
+	rc = state_write_atomic(dir, base, buf, o, err, sizeof(err));
+	if (rc != 0)
+		log_warnx("status: %s", err);
+	free(d1);
+	free(d2);
+	return rc != 0 ? 1 : 0;
+}
+
+int
+cmd_status(struct cli *c, int argc, char **argv)
+{
+	const char *prom = NULL;
+	struct status s;
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "--prometheus") == 0 && i + 1 < argc) {
+			prom = argv[++i];
+		} else {
+			fprintf(stderr, "usage: m365-direct status [--json] "
+			    "[--prometheus FILE]\n");
+			return 2;
+		}
+	}
+	if (cli_load_config(c) != 0)
+		return 2;
+	memset(&s, 0, sizeof(s));
+	gather(c, &s);
+	if (json)
+		print_json(&s);
+	else if (prom == NULL)
+		print_text(&s);
+	return prom != NULL ? write_prometheus(&s, prom) : 0;
+}

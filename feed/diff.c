@@ -1,0 +1,792 @@
+/* diff.c - see diff.h.
+ *
+ * What is compared.  An *entry* is a URL pattern (as loaded: lower-case) or
+ * a prefix (its canonical text); names and prefixes are separate.  Set ids
+ * play no part: a name may move between sets, and a renumbered set with the
+ * same content makes no difference.  In each data set an entry has
+ *   - an effective category: the highest category of the sets listing it
+ *     (Optimize > Allow > Default), the one every consumer acts on
+ *     (DESIGN.md §3);
+ *   - TCP and UDP ports: the union of the ports of the sets listing it *in
+ *     that category*.  Ports of lower-category sets are left out: they do
+ *     not decide where the traffic goes, and counting them would report a
+ *     "port change" whenever an Allow set next to an Optimize one changes.
+ * Port lists are compared as sets of ports, so "443,80", "80, 443" and
+ * "80,443" are the same, and so are "3478,3479,3480,3481" and "3478-3481".
+ *
+ * The report has four kinds of line, each entry in at most one of them:
+ *   added    in NEW only (under its NEW category);
+ *   removed  in OLD only (under its OLD category);
+ *   moved    in both, with a different category (ports are then not
+ *            compared: a move already says the rules for it changed);
+ *   ports    in both, same category, different TCP or UDP port set.
+ * Entries are listed names first (byte order), then prefixes (IPv4 before
+ * IPv6, by address, then by length).
+ *
+ * The text form (diff_print_text), nothing at all when the report is empty:
+ *
+ *   Optimize +1 -0 names, +4 -12 prefixes; Allow +7 -6 names, ...; 2 moved, 51 port changes
+ *   Optimize names:
+ *   + outlook.cloud.microsoft
+ *   Optimize prefixes:
+ *   + 52.122.0.0/15
+ *   - 52.120.0.0/14
+ *   ...
+ *   Moved:
+ *   ~ 2a01:111:f400::/48: Optimize -> Allow
+ *   Ports:
+ *   ~ smtp.office365.com (Allow): tcp 587 -> 143,587,993,995
+ *   ~ outlook.office365.com (Optimize): udp - -> 443
+ *
+ * The summary line always names all three categories; a section header
+ * appears only above entries.  Every entry line starts with "+ ", "- " or
+ * "~ " (grep '^[-+~] ' lists them all); port lines name only the protocols
+ * whose ports changed; "-" is "no ports"; two adjacent ports are written
+ * "a,b", longer runs "a-b".
+ *
+ * The JSON form (diff_print_json) is one object on one line (as `check
+ * --json`; jq makes it pretty), every key always present (empty arrays
+ * included), every list in the entry order above; categories are
+ * "optimize", "allow", "default" (as in `check --json`); port lists are
+ * strings in the web service's syntax, "" for no ports:
+ *
+ *   {"summary": {"optimize": {"names_added": 1, "names_removed": 0,
+ *                             "prefixes_added": 4, "prefixes_removed": 12},
+ *                "allow": {...}, "default": {...},
+ *                "moved": 2, "ports": 51},
+ *    "added":   {"optimize": {"names": [...], "prefixes": [...]},
+ *                "allow": {...}, "default": {...}},
+ *    "removed": {same shape as "added"},
+ *    "moved":   [{"entry": "2a01:111:f400::/48", "kind": "prefix",
+ *                 "from": "optimize", "to": "allow"}, ...],
+ *    "ports":   [{"entry": "smtp.office365.com", "kind": "name",
+ *                 "category": "allow",
+ *                 "tcp": {"from": "587", "to": "143,587,993,995"}}, ...]}
+ *
+ * "kind" is "name" or "prefix"; in "ports", "tcp" and "udp" are present
+ * only for the protocol whose ports changed (at least one of them is).
+ *
+ * Bounds and failures: diff_compute returns NULL when out of memory, and
+ * also for data beyond the loader's bounds (more than M365_DATA_MAX_URLS +
+ * M365_DATA_MAX_IPS listings), which endpoints_parse never returns.  The
+ * printers return nothing, so when out of memory diff_print_json writes
+ * nothing at all (never half an object); diff_print_text needs no memory.
+ */
+#include "diff.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One listing of an entry by one set; sorted, equal entries form a run. */
+struct occ {
+	const char *text;               /* borrowed from the data */
+	const struct ip_prefix *prefix; /* NULL for a name */
+	const struct m365_set *set;
+};
+
+/* An entry of one data set, with its effective category and ports. */
+struct entry {
+	const char *text;               /* borrowed from the data */
+	const struct ip_prefix *prefix; /* NULL for a name */
+	enum m365_category cat;
+	char *tcp, *udp;                /* canonical port lists, "" for none */
+};
+
+/* A changed entry of the report. */
+struct diff_item {
+	char *text;
+	bool prefix;
+	enum m365_category from, to;    /* M365_CAT_NONE when absent */
+	char *tcp[2], *udp[2];          /* port changes only: old, new */
+};
+
+struct diff_report {
+	struct diff_item *items;        /* in entry order */
+	size_t n;
+};
+
+enum { SIDE_REMOVED, SIDE_ADDED };
+
+/* Counts of one category: [side][0 names, 1 prefixes]. */
+struct diff_counts {
+	size_t cat[4][2][2];
+	size_t moved, ports;
+};
+
+#define N_CATS 3
+static const enum m365_category cat_order[N_CATS] = {
+	M365_CAT_OPTIMIZE, M365_CAT_ALLOW, M365_CAT_DEFAULT
+};
+
+/* The longest text of one port range: "65535-65535,". */
+#define PORT_RANGE_TEXT_MAX 12
+
+/* --- entries of one data set -------------------------------------------- */
+
+static unsigned
+cat_index(enum m365_category c)
+{
+	return c >= M365_CAT_DEFAULT && c <= M365_CAT_OPTIMIZE ? (unsigned)c :
+	    0;
+}
+
+static const char *
+cat_title(enum m365_category c)
+{
+	static const char *const t[] = { "None", "Default", "Allow", "Optimize" };
+
+	return t[cat_index(c)];
+}
+
+static const char *
+cat_key(enum m365_category c)
+{
+	static const char *const t[] = { "none", "default", "allow", "optimize" };
+
+	return t[cat_index(c)];
+}
+
+/* Names before prefixes; names in byte order; prefixes IPv4 first, then
+ * by address and length (the text decides only between spellings of the
+ * same prefix, which canonical texts never are). */
+static int
+key_cmp(const char *ta, const struct ip_prefix *pa, const char *tb,
+    const struct ip_prefix *pb)
+{
+	int c;
+
+	if ((pa == NULL) != (pb == NULL))
+		return pa == NULL ? -1 : 1;
+	if (pa != NULL) {
+		if (pa->v4 != pb->v4)
+			return pa->v4 ? -1 : 1;
+		if ((c = ip_cmp(&pa->addr, &pb->addr)) != 0)
+			return c;
+		if (pa->len != pb->len)
+			return pa->len < pb->len ? -1 : 1;
+	}
+	return strcmp(ta, tb);
+}
+
+static int
+occ_cmp(const void *a, const void *b)
+{
+	const struct occ *x = a, *y = b;
+
+	return key_cmp(x->text, x->prefix, y->text, y->prefix);
+}
+
+/* Every (entry, set) listing of d, sorted.  Returns NULL when out of
+ * memory or beyond the loader's bounds; *n = 0 and NULL for no entries. */
+static struct occ *
+occ_collect(const struct m365_data *d, size_t *n)
+{
+	struct occ *o;
+	size_t total = 0, k = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < d->n_sets; i++) {
+		total += d->sets[i].n_urls + d->sets[i].n_ips;
+		if (total > M365_DATA_MAX_URLS + M365_DATA_MAX_IPS)
+			return NULL;
+	}
+	if ((o = calloc(total + 1, sizeof(*o))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < d->n_sets; i++) {
+		const struct m365_set *s = &d->sets[i];
+
+		for (size_t j = 0; j < s->n_urls; j++)
+			o[k++] = (struct occ){ s->urls[j], NULL, s };
+		for (size_t j = 0; j < s->n_ips; j++)
+			o[k++] = (struct occ){ s->ip_texts[j], &s->ips[j], s };
+	}
+	qsort(o, total, sizeof(*o), occ_cmp);
+	*n = total;
+	return o;
+}
+
+static int
+range_cmp(const void *a, const void *b)
+{
+	const struct m365_port_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+/* Sorts r[0..n) and merges overlapping and adjacent ranges in place;
+ * returns the new count. */
+static size_t
+ports_merge(struct m365_port_range *r, size_t n)
+{
+	size_t m = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(r, n, sizeof(*r), range_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if ((unsigned)r[i].lo <= (unsigned)r[m].hi + 1u) {
+			if (r[i].hi > r[m].hi)
+				r[m].hi = r[i].hi;
+		} else
+			r[++m] = r[i];
+	}
+	return m + 1;
+}
+
+/* The text of merged ranges r[0..n): "80,443", "3478-3481", "" for none.
+ * Returns a new string, or NULL when out of memory. */
+static char *
+ports_format(const struct m365_port_range *r, size_t n)
+{
+	size_t size = n * PORT_RANGE_TEXT_MAX + 1, len = 0;
+	char *buf;
+
+	if (n > (SIZE_MAX - 1) / PORT_RANGE_TEXT_MAX ||
+	    (buf = malloc(size)) == NULL)
+		return NULL;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const char *sep = r[i].hi == r[i].lo + 1 ? "," : "-";
+		int w;
+
+		if (r[i].hi == r[i].lo)
+			w = snprintf(buf + len, size - len, "%s%u",
+			    i > 0 ? "," : "", (unsigned)r[i].lo);
+		else
+			w = snprintf(buf + len, size - len, "%s%u%s%u",
+			    i > 0 ? "," : "", (unsigned)r[i].lo, sep,
+			    (unsigned)r[i].hi);
+		len += (size_t)w;
+	}
+	return buf;
+}
+
+/* The canonical union of the TCP (or UDP) ports of the sets in
+ * run[0..n) of category cat.  Returns a new string or NULL (no memory). */
+static char *
+ports_union(const struct occ *run, size_t n, enum m365_category cat,
+    bool udp)
+{
+	struct m365_port_range *r;
+	size_t total = 0, k = 0;
+	char *text;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct m365_ports *p = udp ? &run[i].set->udp :
+		    &run[i].set->tcp;
+
+		if (run[i].set->category == cat) {
+			if (p->n > SIZE_MAX / sizeof(*r) - total - 1)
+				return NULL;
+			total += p->n;
+		}
+	}
+	if ((r = calloc(total + 1, sizeof(*r))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct m365_ports *p = udp ? &run[i].set->udp :
+		    &run[i].set->tcp;
+
+		if (run[i].set->category == cat && p->n > 0) {
+			memcpy(r + k, p->ranges, p->n * sizeof(*r));
+			k += p->n;
+		}
+	}
+	text = ports_format(r, ports_merge(r, total));
+	free(r);
+	return text;
+}
+
+/* Fills e from the run of listings run[0..n) of one entry.  Returns 0, or
+ * -1 when out of memory. */
+static int
+entry_make(struct entry *e, const struct occ *run, size_t n)
+{
+	e->text = run[0].text;
+	e->prefix = run[0].prefix;
+	e->cat = M365_CAT_NONE;
+	for (size_t i = 0; i < n; i++)
+		if (run[i].set->category > e->cat)
+			e->cat = run[i].set->category;
+	e->tcp = ports_union(run, n, e->cat, false);
+	e->udp = ports_union(run, n, e->cat, true);
+	return e->tcp != NULL && e->udp != NULL ? 0 : -1;
+}
+
+static void
+entries_free(struct entry *e, size_t n)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].tcp);
+		free(e[i].udp);
+	}
+	free(e);
+}
+
+/* The distinct entries of d, sorted, in *out.  Returns 0, or -1 when out
+ * of memory (nothing to free then). */
+static int
+entries_build(const struct m365_data *d, struct entry **out, size_t *n)
+{
+	struct occ *o;
+	struct entry *e = NULL;
+	size_t n_occ, k = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if ((o = occ_collect(d, &n_occ)) == NULL ||
+	    (e = calloc(n_occ + 1, sizeof(*e))) == NULL)
+		goto done;
+	for (size_t i = 0, j; i < n_occ; i = j) {
+		for (j = i + 1; j < n_occ && occ_cmp(&o[i], &o[j]) == 0; j++)
+			continue;
+		if (entry_make(&e[k++], o + i, j - i) != 0)
+			goto done;
+	}
+	*out = e;
+	*n = k;
+	e = NULL;
+	rc = 0;
+done:
+	entries_free(e, k);
+	free(o);
+	return rc;
+}
+
+/* --- the report ----------------------------------------------------------- */
+
+static bool
+item_is_port_change(const struct diff_item *it)
+{
+	return it->from != M365_CAT_NONE && it->from == it->to;
+}
+
+static void
+item_free(struct diff_item *it)
+{
+	free(it->text);
+	for (int i = 0; i < 2; i++) {
+		free(it->tcp[i]);
+		free(it->udp[i]);
+	}
+}
+
+void
+diff_free(struct diff_report *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		item_free(&d->items[i]);
+	free(d->items);
+	free(d);
+}
+
+/* Appends the change from a (old, NULL when absent) to b (new, or NULL);
+ * takes over the port lists of a and b for a port change.  Returns 0, or
+ * -1 when out of memory. */
+static int
+report_add(struct diff_report *d, struct entry *a, struct entry *b)
+{
+	const struct entry *e = a != NULL ? a : b;
+	struct diff_item *it = &d->items[d->n];
+
+	memset(it, 0, sizeof(*it));
+	if ((it->text = strdup(e->text)) == NULL)
+		return -1;
+	d->n++;
+	it->prefix = e->prefix != NULL;
+	it->from = a != NULL ? a->cat : M365_CAT_NONE;
+	it->to = b != NULL ? b->cat : M365_CAT_NONE;
+	if (item_is_port_change(it)) {
+		it->tcp[0] = a->tcp;
+		it->udp[0] = a->udp;
+		it->tcp[1] = b->tcp;
+		it->udp[1] = b->udp;
+		a->tcp = a->udp = b->tcp = b->udp = NULL;
+	}
+	return 0;
+}
+
+/* Whether the same entry a, b differs in category or ports. */
+static bool
+entry_changed(const struct entry *a, const struct entry *b)
+{
+	return a->cat != b->cat || strcmp(a->tcp, b->tcp) != 0 ||
+	    strcmp(a->udp, b->udp) != 0;
+}
+
+/* Walks the sorted entries of both sides in step, adding every change. */
+static int
+report_fill(struct diff_report *d, struct entry *a, size_t na,
+    struct entry *b, size_t nb)
+{
+	size_t i = 0, j = 0;
+
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : key_cmp(a[i].text,
+		    a[i].prefix, b[j].text, b[j].prefix);
+		int rc = 0;
+
+		if (c < 0)
+			rc = report_add(d, &a[i++], NULL);
+		else if (c > 0)
+			rc = report_add(d, NULL, &b[j++]);
+		else {
+			if (entry_changed(&a[i], &b[j]))
+				rc = report_add(d, &a[i], &b[j]);
+			i++;
+			j++;
+		}
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct diff_report *
+diff_compute(const struct m365_data *old, const struct m365_data *new)
+{
+	struct diff_report *d = NULL;
+	struct entry *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+
+	if (entries_build(old, &a, &na) != 0 ||
+	    entries_build(new, &b, &nb) != 0 ||
+	    (d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->items = calloc(na + nb + 1, sizeof(*d->items))) == NULL ||
+	    report_fill(d, a, na, b, nb) != 0) {
+		diff_free(d);
+		d = NULL;
+	}
+	entries_free(a, na);
+	entries_free(b, nb);
+	return d;
+}
+
+bool
+diff_is_empty(const struct diff_report *d)
+{
+	return d->n == 0;
+}
+
+static void
+report_count(const struct diff_report *d, struct diff_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diff_item *it = &d->items[i];
+
+		if (it->from == M365_CAT_NONE)
+			c->cat[cat_index(it->to)][SIDE_ADDED][it->prefix]++;
+		else if (it->to == M365_CAT_NONE)
+			c->cat[cat_index(it->from)][SIDE_REMOVED][it->prefix]++;
+		else if (item_is_port_change(it))
+			c->ports++;
+		else
+			c->moved++;
+	}
+}
+
+/* Whether it belongs to the added (side) or removed list of cat's names
+ * or prefixes. */
+static bool
+item_in_list(const struct diff_item *it, int side, enum m365_category cat,
+    bool prefix)
+{
+	if (it->prefix != prefix)
+		return false;
+	if (side == SIDE_ADDED)
+		return it->from == M365_CAT_NONE && it->to == cat;
+	return it->to == M365_CAT_NONE && it->from == cat;
+}
+
+static bool
+item_is_move(const struct diff_item *it)
+{
+	return it->from != M365_CAT_NONE && it->to != M365_CAT_NONE &&
+	    it->from != it->to;
+}
+
+/* --- text ----------------------------------------------------------------- */
+
+static void
+text_summary(FILE *f, const struct diff_counts *c)
+{
+	for (int k = 0; k < N_CATS; k++) {
+		const size_t (*n)[2] = c->cat[cat_index(cat_order[k])];
+
+		fprintf(f, "%s +%zu -%zu names, +%zu -%zu prefixes; ",
+		    cat_title(cat_order[k]), n[SIDE_ADDED][0],
+		    n[SIDE_REMOVED][0], n[SIDE_ADDED][1], n[SIDE_REMOVED][1]);
+	}
+	fprintf(f, "%zu moved, %zu port change%s\n", c->moved, c->ports,
+	    c->ports == 1 ? "" : "s");
+}
+
+/* One category's names or prefixes: the added, then the removed. */
+static void
+text_list(FILE *f, const struct diff_report *d, enum m365_category cat,
+    bool prefix, size_t count)
+{
+	if (count == 0)
+		return;
+	fprintf(f, "%s %s:\n", cat_title(cat), prefix ? "prefixes" : "names");
+	for (int side = SIDE_ADDED; side >= SIDE_REMOVED; side--)
+		for (size_t i = 0; i < d->n; i++)
+			if (item_in_list(&d->items[i], side, cat, prefix))
+				fprintf(f, "%c %s\n", side == SIDE_ADDED ?
+				    '+' : '-', d->items[i].text);
+}
+
+static void
+text_moves(FILE *f, const struct diff_report *d, size_t count)
+{
+	if (count == 0)
+		return;
+	fputs("Moved:\n", f);
+	for (size_t i = 0; i < d->n; i++)
+		if (item_is_move(&d->items[i]))
+			fprintf(f, "~ %s: %s -> %s\n", d->items[i].text,
+			    cat_title(d->items[i].from),
+			    cat_title(d->items[i].to));
+}
+
+static const char *
+text_ports(const char *p)
+{
+	return p[0] != '\0' ? p : "-";
+}
+
+static void
+text_port_line(FILE *f, const struct diff_item *it)
+{
+	bool tcp = strcmp(it->tcp[0], it->tcp[1]) != 0;
+	bool udp = strcmp(it->udp[0], it->udp[1]) != 0;
+
+	fprintf(f, "~ %s (%s):", it->text, cat_title(it->to));
+	if (tcp)
+		fprintf(f, " tcp %s -> %s", text_ports(it->tcp[0]),
+		    text_ports(it->tcp[1]));
+	if (udp)
+		fprintf(f, "%s udp %s -> %s", tcp ? ";" : "",
+		    text_ports(it->udp[0]), text_ports(it->udp[1]));
+	fputc('\n', f);
+}
+
+static void
+text_lists(FILE *f, const struct diff_report *d, const struct diff_counts *c)
+{
+	for (int k = 0; k < N_CATS; k++) {
+		const size_t (*n)[2] = c->cat[cat_index(cat_order[k])];
+
+		for (int pfx = 0; pfx < 2; pfx++)
+			text_list(f, d, cat_order[k], pfx,
+			    n[SIDE_ADDED][pfx] + n[SIDE_REMOVED][pfx]);
+	}
+}
+
+void
+diff_print_text(FILE *f, const struct diff_report *d)
+{
+	struct diff_counts c;
+
+	if (diff_is_empty(d))
+		return;
+	report_count(d, &c);
+	text_summary(f, &c);
+	text_lists(f, d, &c);
+	text_moves(f, d, c.moved);
+	if (c.ports > 0)
+		fputs("Ports:\n", f);
+	for (size_t i = 0; i < d->n; i++)
+		if (item_is_port_change(&d->items[i]))
+			text_port_line(f, &d->items[i]);
+}
+
+/* --- JSON ----------------------------------------------------------------- */
+
+/* Adds the four counts of one category to o.  Returns 0, or -1 when out
+ * of memory. */
+static int
+json_counts(cJSON *o, const size_t (*n)[2])
+{
+	return o != NULL &&
+	    cJSON_AddNumberToObject(o, "names_added",
+	    (double)n[SIDE_ADDED][0]) != NULL &&
+	    cJSON_AddNumberToObject(o, "names_removed",
+	    (double)n[SIDE_REMOVED][0]) != NULL &&
+	    cJSON_AddNumberToObject(o, "prefixes_added",
+	    (double)n[SIDE_ADDED][1]) != NULL &&
+	    cJSON_AddNumberToObject(o, "prefixes_removed",
+	    (double)n[SIDE_REMOVED][1]) != NULL ? 0 : -1;
+}
+
+/* The summary object.  Returns it, or NULL when out of memory. */
+static cJSON *
+json_summary(const struct diff_counts *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	int rc = o != NULL ? 0 : -1;
+
+	for (int k = 0; rc == 0 && k < N_CATS; k++)
+		rc = json_counts(cJSON_AddObjectToObject(o,
+		    cat_key(cat_order[k])), c->cat[cat_index(cat_order[k])]);
+	if (rc != 0 || cJSON_AddNumberToObject(o, "moved",
+	    (double)c->moved) == NULL || cJSON_AddNumberToObject(o, "ports",
+	    (double)c->ports) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Appends a string to arr.  Returns 0, or -1 when out of memory. */
+static int
+json_push(cJSON *arr, const char *s)
+{
+	cJSON *v = cJSON_CreateString(s);
+
+	if (v == NULL || !cJSON_AddItemToArray(arr, v)) {
+		cJSON_Delete(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* {"optimize": {"names": [...], "prefixes": [...]}, ...} of one side. */
+static cJSON *
+json_side(const struct diff_report *d, int side)
+{
+	cJSON *o = cJSON_CreateObject();
+	int rc = o != NULL ? 0 : -1;
+
+	for (int k = 0; rc == 0 && k < N_CATS; k++) {
+		cJSON *cat = cJSON_AddObjectToObject(o, cat_key(cat_order[k]));
+
+		for (int pfx = 0; rc == 0 && pfx < 2; pfx++) {
+			cJSON *arr = cat == NULL ? NULL : cJSON_AddArrayToObject(
+			    cat, pfx ? "prefixes" : "names");
+
+			rc = arr != NULL ? 0 : -1;
+			for (size_t i = 0; rc == 0 && i < d->n; i++)
+				if (item_in_list(&d->items[i], side,
+				    cat_order[k], pfx))
+					rc = json_push(arr, d->items[i].text);
+		}
+	}
+	if (rc != 0) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Adds the "entry" and "kind" of it to o.  Returns 0, or -1. */
+static int
+json_entry(cJSON *o, const struct diff_item *it)
+{
+	return cJSON_AddStringToObject(o, "entry", it->text) != NULL &&
+	    cJSON_AddStringToObject(o, "kind", it->prefix ? "prefix" :
+	    "name") != NULL ? 0 : -1;
+}
+
+/* Adds key: {"from": a, "to": b} to o when a and b differ.  Returns 0, or
+ * -1 when out of memory. */
+static int
+json_change(cJSON *o, const char *key, const char *a, const char *b)
+{
+	cJSON *c;
+
+	if (strcmp(a, b) == 0)
+		return 0;
+	c = cJSON_AddObjectToObject(o, key);
+	return c != NULL && cJSON_AddStringToObject(c, "from", a) != NULL &&
+	    cJSON_AddStringToObject(c, "to", b) != NULL ? 0 : -1;
+}
+
+/* The object of one move or port change.  Returns it, or NULL. */
+static cJSON *
+json_item(const struct diff_item *it)
+{
+	cJSON *o = cJSON_CreateObject();
+	int rc = o != NULL ? json_entry(o, it) : -1;
+
+	if (rc == 0 && item_is_port_change(it))
+		rc = cJSON_AddStringToObject(o, "category",
+		    cat_key(it->to)) != NULL &&
+		    json_change(o, "tcp", it->tcp[0], it->tcp[1]) == 0 &&
+		    json_change(o, "udp", it->udp[0], it->udp[1]) == 0 ? 0 : -1;
+	else if (rc == 0)
+		rc = cJSON_AddStringToObject(o, "from",
+		    cat_key(it->from)) != NULL &&
+		    cJSON_AddStringToObject(o, "to", cat_key(it->to)) != NULL ?
+		    0 : -1;
+	if (rc != 0) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The array of moves (ports false) or port changes (ports true). */
+static cJSON *
+json_changes(const struct diff_report *d, bool ports)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr != NULL && i < d->n; i++) {
+		const struct diff_item *it = &d->items[i];
+		cJSON *o;
+
+		if (ports ? !item_is_port_change(it) : !item_is_move(it))
+			continue;
+		if ((o = json_item(it)) == NULL ||
+		    !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
+/* Adds item as key to o, or deletes it.  Returns 0, or -1 (item NULL or
+ * out of memory). */
+static int
+json_attach(cJSON *o, const char *key, cJSON *item)
+{
+	if (item == NULL || !cJSON_AddItemToObject(o, key, item)) {
+		cJSON_Delete(item);
+		return -1;
+	}
+	return 0;
+}
+
+int
+diff_print_json(FILE *f, const struct diff_report *d)
+{
+	struct diff_counts c;
+	cJSON *o = cJSON_CreateObject();
+	char *text = NULL;
+
+	report_count(d, &c);
+	if (o != NULL && json_attach(o, "summary", json_summary(&c)) == 0 &&
+	    json_attach(o, "added", json_side(d, SIDE_ADDED)) == 0 &&
+	    json_attach(o, "removed", json_side(d, SIDE_REMOVED)) == 0 &&
+	    json_attach(o, "moved", json_changes(d, false)) == 0 &&
+	    json_attach(o, "ports", json_changes(d, true)) == 0)
+		text = cJSON_PrintUnformatted(o);
+	if (text != NULL)
+		fprintf(f, "%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+	return text != NULL ? 0 : -1;
+}

@@ -1,0 +1,289 @@
+/* state.c - see state.h. */
+#include "state.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_SMALL_FILE 65536          /* bound on version/status/id */
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* fsync of a directory makes a rename in it durable. */
+static int
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int
+state_write_atomic(const char *dir, const char *name, const void *buf,
+    size_t len, char *err, size_t errlen)
+{
+	char tmp[SOURCE_PATH_MAX], path[SOURCE_PATH_MAX];
+	const char *step = "create";
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >=
+	    sizeof(tmp) || (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+	    name) >= sizeof(path)) {
+		snprintf(err, errlen, "%s/%s: path too long", dir, name);
+		return -1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto fail_open;
+	/* readable by the helper, which runs as Squid's user */
+	step = "write";
+	if (fchmod(fd, 0644) != 0 || write_all(fd, buf, len) != 0)
+		goto fail;
+	step = "fsync";
+	if (fsync(fd) != 0)
+		goto fail;
+	step = "close";
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	step = "rename";
+	if (rename(tmp, path) != 0)
+		goto fail;
+	if (sync_dir(dir) != 0) {
+		/* the new file is in place; only its durability is in doubt */
+		snprintf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s: %s", path, step, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+fail_open:
+	snprintf(err, errlen, "%s: %s: %s", tmp, step, strerror(errno));
+	return -1;
+}
+
+/* Reads a small file dir/name into buf (NUL-terminated); returns its
+ * length or -1. */
+static ssize_t
+read_small(const char *dir, const char *name, char *buf, size_t size)
+{
+	char path[SOURCE_PATH_MAX];
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (got < size - 1 && (n = read(fd, buf + got, size - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+static bool
+guid_valid(const char *s)
+{
+	for (size_t i = 0; i < STATE_GUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		char c = s[i];
+
+		if (dash ? c != '-' : !((c >= '0' && c <= '9') ||
+		    (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return s[STATE_GUID_LEN] == '\0' || s[STATE_GUID_LEN] == '\n';
+}
+
+/* A random version-4 GUID (RFC 9562 4.4) from the kernel's generator. */
+static int
+guid_make(char id[STATE_GUID_LEN + 1])
+{
+	unsigned char b[16];
+	size_t o = 0;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return -1;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* variant 10 */
+	for (size_t i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			id[o++] = '-';
+		snprintf(id + o, 3, "%02x", b[i]);
+		o += 2;
+	}
+	id[o] = '\0';
+	return 0;
+}
+
+int
+state_client_id(const char *dir, char id[STATE_GUID_LEN + 1], char *err,
+    size_t errlen)
+{
+	char buf[64], line[STATE_GUID_LEN + 2];
+
+	if (read_small(dir, STATE_CLIENT_ID, buf, sizeof(buf)) >= STATE_GUID_LEN &&
+	    guid_valid(buf)) {
+		memcpy(id, buf, STATE_GUID_LEN);
+		id[STATE_GUID_LEN] = '\0';
+		return 0;
+	}
+	if (guid_make(id) != 0) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(line, sizeof(line), "%s\n", id);
+	return state_write_atomic(dir, STATE_CLIENT_ID, line, strlen(line), err,
+	    errlen);
+}
+
+void
+state_installed(const char *dir, char *version, size_t vsize, char *instance,
+    size_t isize)
+{
+	char buf[256];
+	size_t vlen;
+	char *sp;
+
+	version[0] = instance[0] = '\0';
+	if (read_small(dir, STATE_VERSION, buf, sizeof(buf)) <= 0)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	sp = strchr(buf, ' ');
+	vlen = sp != NULL ? (size_t)(sp - buf) : strlen(buf);
+	if (vlen >= vsize)
+		return;
+	memcpy(version, buf, vlen);
+	version[vlen] = '\0';
+	if (sp != NULL)
+		snprintf(instance, isize, "%s", sp + 1);
+}
+
+int
+state_install(const char *dir, const char *data, size_t len,
+    const char *version, const char *instance, char *err, size_t errlen)
+{
+	char line[256];
+
+	/* data first: until the version follows, the version file names the
+	 * old version, so a crash in between only causes a refetch */
+	if (state_write_atomic(dir, STATE_DATA, data, len, err, errlen) != 0)
+		return -1;
+	snprintf(line, sizeof(line), "%s %s\n", version, instance);
+	return state_write_atomic(dir, STATE_VERSION, line, strlen(line), err,
+	    errlen);
+}
+
+/* --- status.json ------------------------------------------------------- */
+
+static time_t
+json_time(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (time_t)v->valuedouble : 0;
+}
+
+static void
+json_string(const cJSON *o, const char *key, char *out, size_t size)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (cJSON_IsString(v))
+		snprintf(out, size, "%s", v->valuestring);
+}
+
+void
+state_status_read(const char *dir, struct state_status *st)
+{
+	char *buf = malloc(STATE_SMALL_FILE);
+	cJSON *o = NULL;
+
+	memset(st, 0, sizeof(*st));
+	if (buf != NULL && read_small(dir, STATE_STATUS, buf,
+	    STATE_SMALL_FILE) > 0)
+		o = cJSON_Parse(buf);
+	free(buf);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return;
+	}
+	st->last_attempt = json_time(o, "last_attempt");
+	st->last_success = json_time(o, "last_success");
+	st->fetched = json_time(o, "fetched");
+	st->rate_limited_until = json_time(o, "rate_limited_until");
+	json_string(o, "last_result", st->last_result, sizeof(st->last_result));
+	json_string(o, "last_message", st->last_message,
+	    sizeof(st->last_message));
+	cJSON_Delete(o);
+}
+
+int
+state_status_write(const char *dir, const struct state_status *st, char *err,
+    size_t errlen)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+	int rc = -1;
+
+	if (o == NULL)
+		goto oom;
+	cJSON_AddNumberToObject(o, "last_attempt", (double)st->last_attempt);
+	cJSON_AddStringToObject(o, "last_result", st->last_result);
+	cJSON_AddStringToObject(o, "last_message", st->last_message);
+	cJSON_AddNumberToObject(o, "last_success", (double)st->last_success);
+	cJSON_AddNumberToObject(o, "fetched", (double)st->fetched);
+	cJSON_AddNumberToObject(o, "rate_limited_until",
+	    (double)st->rate_limited_until);
+	text = cJSON_Print(o);
+	cJSON_Delete(o);
+	if (text == NULL)
+		goto oom;
+	rc = state_write_atomic(dir, STATE_STATUS, text, strlen(text), err,
+	    errlen);
+	free(text);
+	return rc;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return rc;
+}

@@ -1,0 +1,405 @@
+/* validate.c - see validate.h.  What the guards check, and why:
+ *
+ * The schema (integer ids, known categories, host names or globs, canonical
+ * CIDRs) and the empty array are endpoints_parse's job and are not redone.
+ * Poison is checked first, then shrink; sets in file order, in a set its
+ * patterns before its prefixes; the first problem is the message.
+ *
+ * POISON - Optimize and Allow sets only, and --force never lifts it.
+ * Default sets are not checked: the default policy proxies them, Microsoft
+ * puts third-party and customer-content names there on purpose
+ * (*.cloudapp.net, *.blob.core.windows.net, *.itunes.apple.com), and a
+ * refused update would hold back the Optimize/Allow changes that matter.
+ * An admin who sends Default direct has chosen to trust that list.
+ *
+ * Patterns match as PAC shExpMatch (DESIGN.md §3), so a pattern only ever
+ * matches names ending in its literal tail, the text after its last '*' or
+ * '?'.  Its "fixed part" is the run of whole labels every matching name
+ * ends with:
+ *   - a tail starting with '.' gives its labels: *.co.uk -> co.uk,
+ *     autodiscover.*.onmicrosoft.com -> onmicrosoft.com;
+ *   - a tail starting inside a label gives only the labels after its first
+ *     dot, because the wildcard can lengthen that label:
+ *     *cdn.onenote.net -> onenote.net, *-files.sharepoint.com ->
+ *     sharepoint.com, and *soft.com -> com (it matches evilsoft.com);
+ *   - a pattern without wildcards is its own fixed part (a literal "co.uk"
+ *     or "localhost" is no Microsoft endpoint but a broken feed).
+ * Poison: only wildcards (*, **, ?); a wildcard at the end (outlook.*, *.*,
+ * a*: any top-level domain); no whole label in the tail (*com, foo?com);
+ * a fixed part that is a public suffix (*.com, *.*.com, *.co.uk,
+ * *.microsoft).  Otherwise every name the pattern matches lies under one
+ * registrable domain.
+ *
+ * Public suffixes come from libpsl, never from a list here:
+ * psl_latest(NULL) (the newer of the system's /usr/share/publicsuffix and
+ * libpsl's built-in copy), else psl_builtin(); with neither, validation
+ * fails closed.  libpsl's "*" default rule stays on, so a top-level domain
+ * newer than the installed list still counts as a suffix.  Only the ICANN
+ * section is asked.  The private section lists platforms that hand out
+ * names to anyone (github.io, cloudapp.net, azurewebsites.net), Microsoft's
+ * own among them, and it grows every month: the China instance already
+ * lists *.chinacloudapp.cn, *.chinacloudsites.cn and *.chinacloudapi.cn as
+ * Allow (set 7), the Azure China twins of cloudapp.net and
+ * azurewebsites.net, which that section already carries.  Asking it
+ * would make an update's fate depend on the list's age and could refuse a
+ * genuine feed with no way around it.  The guard is for a corrupt or
+ * tampered feed, whose mark is a registry-level suffix; which of its own
+ * platforms Microsoft marks Allow is Microsoft's call.
+ *
+ * Prefixes: IPv4 (also written as ::ffff:a.b.c.d) shorter than /8, IPv6
+ * shorter than /16, and any prefix overlapping a range in reserved[]
+ * below.  CIDR blocks are nested or disjoint, so overlap is "one contains
+ * the other": 0.0.0.0/0 overlaps everything, 10.1.2.0/24 overlaps
+ * 10.0.0.0/8.  IPv4 ranges sit at ::ffff:a.b.c.d in the one 128-bit space,
+ * so an IPv6-written prefix spanning IPv4-mapped space meets them too; that
+ * is why ::ffff:0:0/96 itself is not in the table (every IPv4 prefix lies
+ * in it).  The issue's ranges (unspecified, private, loopback, link-local,
+ * multicast, documentation, including the 2024 IPv6 block 3fff::/20) are
+ * there, plus ranges no Internet service lives in, that are private in all
+ * but name, or that stand for the whole IPv4 Internet: 100.64.0.0/10
+ * (carrier-grade NAT), 192.0.0.0/24 (IETF protocols), 198.18.0.0/15
+ * (benchmarking; fake-IP DNS proxies answer from it), 240.0.0.0/4
+ * (reserved, with the broadcast address); ::/96 (IPv4-compatible),
+ * 64:ff9b::/96 and 64:ff9b:1::/48 (NAT64), 100::/64 (discard),
+ * 2001::/32 (Teredo), 2001:2::/48 (benchmarking), 2002::/16 (6to4) and
+ * fec0::/10 (the deprecated site-local private range).
+ *
+ * SHRINK - unless --force, and only against installed data: next must hold
+ * at least half as many sets, names and prefixes as prev.  Sets are
+ * counted as entries; names (URL patterns) and prefixes as distinct values
+ * over all sets, Default included, because the same entry repeats across
+ * sets and categories (worldwide-c2025: 204 pattern entries, 195 distinct;
+ * 129 prefix entries, 93 distinct): a feed padded with repeats must not
+ * hide a loss, and Microsoft merging two sets is none.  "Fewer than half"
+ * is exact: next < prev / 2 in rationals, so 31 of 64 and 32 of 65 fail,
+ * 32 of 64 and 33 of 65 pass.
+ */
+#include "validate.h"
+
+#include <libpsl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prefix.h"
+
+#define V4_MIN_LEN 8            /* written length, IPv4 */
+#define V6_MIN_LEN 16
+
+/* Ranges no Optimize/Allow prefix may overlap; the first hit in this order
+ * names the message: IPv6 first, so that ::/16 is named by ::/128 rather
+ * than by the IPv4-mapped 0.0.0.0/8 it spans too, and ::/128 and ::1/128
+ * before the ::/96 around them. */
+static const struct reserved {
+	const char *text;
+	const char *what;
+} reserved[] = {
+	{ "::/128", "unspecified" },
+	{ "::1/128", "loopback" },
+	{ "::/96", "IPv4-compatible" },
+	{ "64:ff9b::/96", "NAT64" },
+	{ "64:ff9b:1::/48", "NAT64" },
+	{ "100::/64", "discard-only" },
+	{ "2001::/32", "Teredo" },
+	{ "2001:2::/48", "benchmarking" },
+	{ "2001:db8::/32", "documentation" },
+	{ "2002::/16", "6to4" },
+	{ "3fff::/20", "documentation" },
+	{ "fc00::/7", "private" },
+	{ "fe80::/10", "link-local" },
+	{ "fec0::/10", "site-local" },
+	{ "ff00::/8", "multicast" },
+	{ "0.0.0.0/8", "unspecified" },
+	{ "10.0.0.0/8", "private" },
+	{ "100.64.0.0/10", "shared (carrier-grade NAT)" },
+	{ "127.0.0.0/8", "loopback" },
+	{ "169.254.0.0/16", "link-local" },
+	{ "172.16.0.0/12", "private" },
+	{ "192.0.0.0/24", "IETF protocol" },
+	{ "192.0.2.0/24", "documentation" },
+	{ "192.168.0.0/16", "private" },
+	{ "198.18.0.0/15", "benchmarking" },
+	{ "198.51.100.0/24", "documentation" },
+	{ "203.0.113.0/24", "documentation" },
+	{ "224.0.0.0/4", "multicast" },
+	{ "240.0.0.0/4", "reserved" },
+};
+
+#define N_RESERVED (sizeof(reserved) / sizeof(reserved[0]))
+
+/* What the poison checks need, set up once per validate_data call. */
+struct poison {
+	const psl_ctx_t *psl;
+	psl_ctx_t *psl_owned;           /* psl_latest's, freed; builtin is not */
+	struct ip_prefix ranges[N_RESERVED];
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes the message (cut to errlen) and returns -1. */
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int
+poison_open(struct poison *pz, char *err, size_t errlen)
+{
+	const char *why;
+
+	for (size_t i = 0; i < N_RESERVED; i++)
+		if (prefix_parse(reserved[i].text, strlen(reserved[i].text),
+		    false, &pz->ranges[i], &why) != 0)
+			return fail(err, errlen, "reserved range %s: %s",
+			    reserved[i].text, why);
+	pz->psl_owned = psl_latest(NULL);
+	pz->psl = pz->psl_owned != NULL ? pz->psl_owned : psl_builtin();
+	if (pz->psl == NULL)
+		return fail(err, errlen, "no public suffix list: libpsl has "
+		    "neither its built-in list nor %s", psl_dist_filename());
+	return 0;
+}
+
+static void
+poison_close(struct poison *pz)
+{
+	psl_free(pz->psl_owned);
+	pz->psl_owned = NULL;
+}
+
+static bool
+is_wildcard(char c)
+{
+	return c == '*' || c == '?';
+}
+
+/* Points *fixed at the fixed part of pat (see the top of the file), a
+ * suffix of pat; returns NULL, or why pat has none. */
+static const char *
+pattern_fixed_part(const char *pat, const char **fixed)
+{
+	const char *tail = NULL, *dot;
+
+	for (const char *p = pat; *p != '\0'; p++)
+		if (is_wildcard(*p))
+			tail = p + 1;
+	if (tail == NULL) {
+		*fixed = pat;
+		return NULL;
+	}
+	if (pat[strspn(pat, "*?")] == '\0')
+		return "only wildcards";
+	if (*tail == '\0')
+		return "ends in a wildcard (matches any top-level domain)";
+	if (*tail == '.') {
+		*fixed = tail + 1;
+		return NULL;
+	}
+	dot = strchr(tail, '.');
+	if (dot == NULL)
+		return "no whole label after the last wildcard";
+	*fixed = dot + 1;
+	return NULL;
+}
+
+static int
+check_pattern(const struct poison *pz, int id, const char *pat, char *err,
+    size_t errlen)
+{
+	const char *fixed = NULL, *why = pattern_fixed_part(pat, &fixed);
+
+	if (why != NULL)
+		return fail(err, errlen, "set %d: urls: \"%s\": %s", id, pat,
+		    why);
+	if (psl_is_public_suffix2(pz->psl, fixed, PSL_TYPE_ICANN))
+		return fail(err, errlen, "set %d: urls: \"%s\": fixed part "
+		    "\"%s\" is a public suffix", id, pat, fixed);
+	return 0;
+}
+
+/* CIDR blocks are nested or disjoint: they overlap when one holds the
+ * other's network address and is no longer than it. */
+static bool
+prefixes_overlap(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	if (a->len <= b->len)
+		return prefix_contains(a, &b->addr);
+	return prefix_contains(b, &a->addr);
+}
+
+static int
+check_prefix(const struct poison *pz, int id, const struct ip_prefix *p,
+    const char *text, char *err, size_t errlen)
+{
+	if (p->v4 && p->len < 96 + V4_MIN_LEN)
+		return fail(err, errlen, "set %d: ips: \"%s\": IPv4 prefix "
+		    "shorter than /%d", id, text, V4_MIN_LEN);
+	if (!p->v4 && p->len < V6_MIN_LEN)
+		return fail(err, errlen, "set %d: ips: \"%s\": IPv6 prefix "
+		    "shorter than /%d", id, text, V6_MIN_LEN);
+	for (size_t i = 0; i < N_RESERVED; i++)
+		if (prefixes_overlap(p, &pz->ranges[i]))
+			return fail(err, errlen, "set %d: ips: \"%s\": overlaps "
+			    "%s range %s", id, text, reserved[i].what,
+			    reserved[i].text);
+	return 0;
+}
+
+static int
+check_set(const struct poison *pz, const struct m365_set *s, char *err,
+    size_t errlen)
+{
+	if (s->category != M365_CAT_OPTIMIZE && s->category != M365_CAT_ALLOW)
+		return 0;
+	for (size_t j = 0; j < s->n_urls; j++)
+		if (check_pattern(pz, s->id, s->urls[j], err, errlen) != 0)
+			return -1;
+	for (size_t j = 0; j < s->n_ips; j++)
+		if (check_prefix(pz, s->id, &s->ips[j], s->ip_texts[j], err,
+		    errlen) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+check_poison(const struct m365_data *d, char *err, size_t errlen)
+{
+	struct poison pz = { 0 };
+	int rc = poison_open(&pz, err, errlen);
+
+	for (size_t i = 0; rc == 0 && i < d->n_sets; i++)
+		rc = check_set(&pz, &d->sets[i], err, errlen);
+	poison_close(&pz);
+	return rc;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+cmp_prefix(const void *a, const void *b)
+{
+	const struct ip_prefix *x = a, *y = b;
+	int c = ip_cmp(&x->addr, &y->addr);
+
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The number of distinct elements of v[0..n) (n elements of size bytes),
+ * which it sorts. */
+static size_t
+count_distinct(void *v, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+	const char *p = v;
+	size_t u = n > 0;
+
+	qsort(v, n, size, cmp);
+	for (size_t i = 1; i < n; i++)
+		u += cmp(p + (i - 1) * size, p + i * size) != 0;
+	return u;
+}
+
+/* The distinct URL patterns of d in *out; returns 0, or -1 when out of
+ * memory.  The sum of the counts cannot overflow: each count is the length
+ * of an array in memory. */
+static int
+count_names(const struct m365_data *d, size_t *out)
+{
+	const char **v;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < d->n_sets; i++)
+		n += d->sets[i].n_urls;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return -1;
+	for (size_t i = 0; i < d->n_sets; i++)
+		for (size_t j = 0; j < d->sets[i].n_urls; j++)
+			v[k++] = d->sets[i].urls[j];
+	*out = count_distinct(v, n, sizeof(*v), cmp_name);
+	free(v);
+	return 0;
+}
+
+/* The distinct prefixes of d in *out; returns 0, or -1 when out of memory. */
+static int
+count_prefixes(const struct m365_data *d, size_t *out)
+{
+	struct ip_prefix *v;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < d->n_sets; i++)
+		n += d->sets[i].n_ips;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return -1;
+	for (size_t i = 0; i < d->n_sets; i++)
+		for (size_t j = 0; j < d->sets[i].n_ips; j++)
+			v[k++] = d->sets[i].ips[j];
+	*out = count_distinct(v, n, sizeof(*v), cmp_prefix);
+	free(v);
+	return 0;
+}
+
+struct counts {
+	size_t n[3];                    /* sets, names, prefixes */
+};
+
+static const char *const count_what[3] = {
+	"sets", "distinct names", "distinct prefixes"
+};
+
+static int
+count_data(const struct m365_data *d, struct counts *c, char *err,
+    size_t errlen)
+{
+	c->n[0] = d->n_sets;
+	if (count_names(d, &c->n[1]) != 0 || count_prefixes(d, &c->n[2]) != 0)
+		return fail(err, errlen, "out of memory counting the data");
+	return 0;
+}
+
+static int
+check_shrink(const struct m365_data *next, const struct m365_data *prev,
+    char *err, size_t errlen)
+{
+	struct counts n, p;
+
+	if (count_data(next, &n, err, errlen) != 0 ||
+	    count_data(prev, &p, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		/* n < p / 2 exactly, without overflow: n < p - n */
+		if (n.n[i] < p.n[i] && n.n[i] < p.n[i] - n.n[i])
+			return fail(err, errlen, "shrink: %zu %s where %zu are "
+			    "installed (fewer than half; --force to accept)",
+			    n.n[i], count_what[i], p.n[i]);
+	return 0;
+}
+
+int
+validate_data(const struct m365_data *next, const struct m365_data *prev,
+    bool force, char *err, size_t errlen)
+{
+	if (next == NULL)
+		return fail(err, errlen, "no data to validate");
+	if (check_poison(next, err, errlen) != 0)
+		return -1;
+	if (force || prev == NULL)
+		return 0;
+	return check_shrink(next, prev, err, errlen);
+}

@@ -1,0 +1,217 @@
+/* test_state.c - the state directory: atomic writes, the persistent
+ * ClientRequestId, the installed version, the status record. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "suite.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "state.h"
+
+static char *
+make_dir(void)
+{
+	char *d = strdup("/tmp/m365-state-XXXXXX");
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void
+remove_dir(char *d)
+{
+	DIR *dir = opendir(d);
+	struct dirent *e;
+	char path[4096];
+
+	while (dir != NULL && (e = readdir(dir)) != NULL) {
+		if (e->d_name[0] == '.' && (e->d_name[1] == '\0' ||
+		    (e->d_name[1] == '.' && e->d_name[2] == '\0')))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d, e->d_name);
+		unlink(path);
+	}
+	if (dir != NULL)
+		closedir(dir);
+	rmdir(d);
+	free(d);
+}
+
+/* The number of entries in d other than . and .. */
+static int
+count_entries(const char *d)
+{
+	DIR *dir = opendir(d);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(dir);
+	while ((e = readdir(dir)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(dir);
+	return n;
+}
+
+static void
+read_back(const char *d, const char *name, char *buf, size_t size)
+{
+	char path[4096];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void
+test_write_atomic(void **state)
+{
+	char *d = make_dir(), buf[64], err[256], path[4096];
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(state_write_atomic(d, "f", "one", 3, err, sizeof(err)), 0);
+	assert_int_equal(state_write_atomic(d, "f", "second", 6, err,
+	    sizeof(err)), 0);
+	read_back(d, "f", buf, sizeof(buf));
+	assert_string_equal(buf, "second");
+	assert_int_equal(count_entries(d), 1);          /* no temp file left */
+	snprintf(path, sizeof(path), "%s/f", d);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);      /* the helper reads it */
+	/* a directory that is not there: an error, nothing written */
+	assert_int_not_equal(state_write_atomic("/nonexistent/m365", "f", "x", 1,
+	    err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "/nonexistent/m365"));
+	remove_dir(d);
+}
+
+static void
+test_client_id(void **state)
+{
+	char *d = make_dir(), a[STATE_GUID_LEN + 1], b[STATE_GUID_LEN + 1];
+	char *e = make_dir(), c[STATE_GUID_LEN + 1], err[256], buf[64];
+
+	(void)state;
+	assert_int_equal(state_client_id(d, a, err, sizeof(err)), 0);
+	assert_int_equal(strlen(a), 36);
+	assert_true(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
+	assert_int_equal(a[14], '4');                   /* version 4 */
+	assert_non_null(strchr("89ab", a[19]));         /* RFC variant */
+	assert_int_equal(state_client_id(d, b, err, sizeof(err)), 0);
+	assert_string_equal(a, b);                      /* persistent */
+	read_back(d, STATE_CLIENT_ID, buf, sizeof(buf));
+	assert_int_equal(strncmp(buf, a, 36), 0);
+	assert_int_equal(state_client_id(e, c, err, sizeof(err)), 0);
+	assert_string_not_equal(a, c);                  /* random */
+	/* a damaged file is replaced by a fresh GUID */
+	assert_int_equal(state_write_atomic(e, STATE_CLIENT_ID, "garbage\n", 8,
+	    err, sizeof(err)), 0);
+	assert_int_equal(state_client_id(e, c, err, sizeof(err)), 0);
+	assert_int_equal(c[14], '4');
+	remove_dir(d);
+	remove_dir(e);
+}
+
+static void
+test_install(void **state)
+{
+	char *d = make_dir(), v[32], inst[32], err[256], buf[64];
+
+	(void)state;
+	state_installed(d, v, sizeof(v), inst, sizeof(inst));
+	assert_string_equal(v, "");
+	assert_string_equal(inst, "");
+	assert_int_equal(state_install(d, "[1]", 3, "2025110700", "Worldwide",
+	    err, sizeof(err)), 0);
+	state_installed(d, v, sizeof(v), inst, sizeof(inst));
+	assert_string_equal(v, "2025110700");
+	assert_string_equal(inst, "Worldwide");
+	read_back(d, STATE_DATA, buf, sizeof(buf));
+	assert_string_equal(buf, "[1]");
+	assert_int_equal(count_entries(d), 2);
+	remove_dir(d);
+}
+
+static void
+test_status(void **state)
+{
+	char *d = make_dir(), err[256];
+	struct state_status a = { 0 }, b;
+
+	(void)state;
+	state_status_read(d, &b);                       /* none: all zero */
+	assert_int_equal(b.last_attempt, 0);
+	assert_string_equal(b.last_result, "");
+	a.last_attempt = 1790000000;
+	a.last_success = 1790000001;
+	a.fetched = 1790000002;
+	a.rate_limited_until = 1790003600;
+	snprintf(a.last_result, sizeof(a.last_result), "failed");
+	snprintf(a.last_message, sizeof(a.last_message), "HTTP \"500\"\n x");
+	assert_int_equal(state_status_write(d, &a, err, sizeof(err)), 0);
+	state_status_read(d, &b);
+	assert_int_equal(b.last_attempt, a.last_attempt);
+	assert_int_equal(b.last_success, a.last_success);
+	assert_int_equal(b.fetched, a.fetched);
+	assert_int_equal(b.rate_limited_until, a.rate_limited_until);
+	assert_string_equal(b.last_result, "failed");
+	assert_string_equal(b.last_message, a.last_message);
+	remove_dir(d);
+}
+
+static void
+test_millis(void **state)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		uint64_t ms;
+	} cases[] = {
+		{ "2", 0, 2000 }, { "0.05", 0, 50 }, { "1.5", 0, 1500 },
+		{ "0.001", 0, 1 }, { "600", 0, 600000 }, { "0", 0, 0 },
+		{ "600.001", -1, 0 }, { "601", -1, 0 }, { "1.", -1, 0 },
+		{ ".5", -1, 0 }, { "1.2345", -1, 0 }, { "-1", -1, 0 },
+		{ "1e3", -1, 0 }, { "", -1, 0 }, { "1.x", -1, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t ms = 12345;
+		int rc = parse_millis(cases[i].in, strlen(cases[i].in), 600000, &ms);
+
+		if (rc != cases[i].rc || (rc == 0 && ms != cases[i].ms))
+			fail_msg("parse_millis(\"%s\") = %d, %llu", cases[i].in, rc,
+			    (unsigned long long)ms);
+	}
+}
+
+int
+main(void)
+{
+	struct suite s = { 0 };
+
+	suite_add(&s, test_write_atomic, NULL,
+	    "state_write_atomic: replaces, leaves no temp file, mode 0644");
+	suite_add(&s, test_client_id, NULL,
+	    "ClientRequestId: v4 GUID, persistent, random, damaged file replaced");
+	suite_add(&s, test_install, NULL, "state_install: data and version");
+	suite_add(&s, test_status, NULL, "status.json round trip");
+	suite_add(&s, test_millis, NULL, "parse_millis: seconds with a fraction");
+	return suite_run(&s, "state");
+}
