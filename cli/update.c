@@ -48,6 +48,17 @@ update_usage(void)
 	return 2;
 }
 
+/* Says what is wrong with an option; returns 2 (usage error). */
+static int
+bad_option(const char *opt, const char *arg, const char *expected)
+{
+	if (arg != NULL)
+		log_warnx("update: %s %s: expected %s", opt, arg, expected);
+	else
+		log_warnx("update: %s: %s", opt, expected);
+	return update_usage();
+}
+
 /* Applies the command line over the configuration; returns 0 or 2. */
 static int
 parse_update_args(struct update *u, int argc, char **argv)
@@ -68,6 +79,7 @@ parse_update_args(struct update *u, int argc, char **argv)
 	int ch;
 
 	optind = 0;     /* GNU: rescan from argv[1] */
+	opterr = 0;     /* our own messages, with the program's name */
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		char **slot = ch == 'b' ? &cu->base_url : ch == 'i' ?
 		    &cu->instance : ch == 'a' ? &cu->ca_file : ch == 'p' ?
@@ -79,20 +91,30 @@ parse_update_args(struct update *u, int argc, char **argv)
 			free(*slot);
 			if ((*slot = strdup(optarg)) == NULL)
 				return 2;
-		} else if (ch == 't' && parse_uint(optarg, strlen(optarg),
-		    M365_MAX_TIMEOUT, &n) == 0 && n > 0) {
+		} else if (ch == 't') {
+			if (parse_uint(optarg, strlen(optarg), M365_MAX_TIMEOUT,
+			    &n) != 0 || n == 0)
+				return bad_option("--timeout", optarg, "1..3600 seconds");
 			cu->timeout = (unsigned)n;
-		} else if (ch == 'r' && parse_uint(optarg, strlen(optarg),
-		    M365_MAX_RETRIES, &n) == 0) {
+		} else if (ch == 'r') {
+			if (parse_uint(optarg, strlen(optarg), M365_MAX_RETRIES,
+			    &n) != 0)
+				return bad_option("--retries", optarg, "0..10");
 			cu->retries = (unsigned)n;
-		} else if (ch == 'd' && parse_millis(optarg, strlen(optarg),
-		    M365_MAX_RETRY_DELAY_MS, &n) == 0) {
+		} else if (ch == 'd') {
+			if (parse_millis(optarg, strlen(optarg),
+			    M365_MAX_RETRY_DELAY_MS, &n) != 0)
+				return bad_option("--retry-delay", optarg,
+				    "0..600 seconds");
 			cu->retry_delay_ms = (unsigned)n;
 		} else {
-			return update_usage();
+			return bad_option(argv[optind - 1], NULL,
+			    "unknown option or missing argument");
 		}
 	}
-	return optind == argc ? 0 : update_usage();
+	if (optind != argc)
+		return bad_option(argv[optind], NULL, "unexpected argument");
+	return 0;
 }
 
 /* Checks the settings that come from either place; returns 0 or 2. */
@@ -259,6 +281,9 @@ install(struct update *u, const char *latest, const struct fetch_result *r)
 		    "version %s: %s; keeping version %s", latest, u->err, was(u));
 		goto done;
 	}
+	if (u->err[0] != '\0')         /* installed; durability in doubt */
+		log_warnx("update: warning: %s", u->err);
+	state_cleanup(u->dir);
 	u->st.fetched = time(NULL);
 	u->st.rate_limited_until = 0;
 	if (diff != NULL)
@@ -318,7 +343,7 @@ int
 cmd_update(struct cli *c, int argc, char **argv)
 {
 	struct update u = { .cli = c };
-	int rc;
+	int rc, lock;
 
 	if (cli_load_config(c) != 0)
 		return 2;
@@ -334,8 +359,14 @@ cmd_update(struct cli *c, int argc, char **argv)
 		log_warn("update: %s", u.dir);
 		return 1;
 	}
+	if ((lock = state_lock(u.dir, u.err, sizeof(u.err))) < 0) {
+		log_warnx("update: %s", u.err);
+		return 1;
+	}
+	state_cleanup(u.dir);           /* what a crash may have left */
 	if (state_client_id(u.dir, u.client_id, u.err, sizeof(u.err)) != 0) {
 		log_warnx("update: %s", u.err);
+		close(lock);
 		return 1;
 	}
 	fill_fetch_opts(&u);
@@ -344,9 +375,11 @@ cmd_update(struct cli *c, int argc, char **argv)
 	    u.installed_instance, sizeof(u.installed_instance));
 	if (fetch_global_init() != 0) {
 		log_warnx("update: libcurl initialisation failed");
+		close(lock);
 		return 1;
 	}
 	rc = run_update(&u);
 	fetch_global_cleanup();
+	close(lock);
 	return rc;
 }

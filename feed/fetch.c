@@ -165,7 +165,12 @@ get_once(const struct fetch_opts *o, const char *url, size_t max,
 		snprintf(r->message, sizeof(r->message), "%s: response larger "
 		    "than %zu bytes", url, max);
 	} else {
-		*retry = transient(rc);
+		long proxy_code = 0;
+
+		/* a proxy refusing the tunnel (407: credentials) will refuse
+		 * it again */
+		curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &proxy_code);
+		*retry = transient(rc) && !(proxy_code >= 400 && proxy_code < 500);
 		snprintf(r->message, sizeof(r->message), "%s: %s", url,
 		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
 	}

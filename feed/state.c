@@ -2,11 +2,13 @@
 #include "state.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,11 +78,9 @@ state_write_atomic(const char *dir, const char *name, const void *buf,
 	step = "rename";
 	if (rename(tmp, path) != 0)
 		goto fail;
-	if (sync_dir(dir) != 0) {
-		/* the new file is in place; only its durability is in doubt */
+	err[0] = '\0';
+	if (sync_dir(dir) != 0)     /* in place; only its durability in doubt */
 		snprintf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
-		return -1;
-	}
 	return 0;
 fail:
 	snprintf(err, errlen, "%s: %s: %s", path, step, strerror(errno));
@@ -177,41 +177,149 @@ state_client_id(const char *dir, char id[STATE_GUID_LEN + 1], char *err,
 	    errlen);
 }
 
+/* The data file's name for a version and instance. */
+static int
+data_name(char *buf, size_t size, const char *version, const char *instance)
+{
+	return (size_t)snprintf(buf, size, "%s%s-%s.json", STATE_DATA_PREFIX,
+	    version, instance) < size ? 0 : -1;
+}
+
 void
 state_installed(const char *dir, char *version, size_t vsize, char *instance,
     size_t isize)
 {
-	char buf[256];
-	size_t vlen;
-	char *sp;
+	char path[SOURCE_PATH_MAX], target[256];
+	const char *v, *dash, *dot;
+	ssize_t n;
 
 	version[0] = instance[0] = '\0';
-	if (read_small(dir, STATE_VERSION, buf, sizeof(buf)) <= 0)
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_DATA);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
 		return;
-	buf[strcspn(buf, "\n")] = '\0';
-	sp = strchr(buf, ' ');
-	vlen = sp != NULL ? (size_t)(sp - buf) : strlen(buf);
-	if (vlen >= vsize)
+	target[n] = '\0';
+	if (strncmp(target, STATE_DATA_PREFIX, strlen(STATE_DATA_PREFIX)) != 0)
 		return;
-	memcpy(version, buf, vlen);
-	version[vlen] = '\0';
-	if (sp != NULL)
-		snprintf(instance, isize, "%s", sp + 1);
+	v = target + strlen(STATE_DATA_PREFIX);
+	dash = strchr(v, '-');
+	dot = strrchr(v, '.');
+	if (dash == NULL || dot == NULL || dot < dash ||
+	    (size_t)(dash - v) >= vsize || (size_t)(dot - dash - 1) >= isize)
+		return;
+	memcpy(version, v, (size_t)(dash - v));
+	version[dash - v] = '\0';
+	memcpy(instance, dash + 1, (size_t)(dot - dash - 1));
+	instance[dot - dash - 1] = '\0';
+}
+
+/* Points dir/endpoints.json at name with one rename: the commit. */
+static int
+switch_link(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char tmp[SOURCE_PATH_MAX], path[SOURCE_PATH_MAX];
+	unsigned r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (unsigned)getpid();
+	snprintf(tmp, sizeof(tmp), "%s/.%s.link.%08x", dir, STATE_DATA, r);
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_DATA);
+	unlink(tmp);
+	if (symlink(name, tmp) != 0) {
+		snprintf(err, errlen, "%s: symlink: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: rename: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	err[0] = '\0';
+	if (sync_dir(dir) != 0)
+		snprintf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
+	return 0;
 }
 
 int
 state_install(const char *dir, const char *data, size_t len,
     const char *version, const char *instance, char *err, size_t errlen)
 {
-	char line[256];
+	char name[128], path[SOURCE_PATH_MAX];
 
-	/* data first: until the version follows, the version file names the
-	 * old version, so a crash in between only causes a refetch */
-	if (state_write_atomic(dir, STATE_DATA, data, len, err, errlen) != 0)
+	if (data_name(name, sizeof(name), version, instance) != 0) {
+		snprintf(err, errlen, "version or instance too long");
 		return -1;
-	snprintf(line, sizeof(line), "%s %s\n", version, instance);
-	return state_write_atomic(dir, STATE_VERSION, line, strlen(line), err,
-	    errlen);
+	}
+	if (state_write_atomic(dir, name, data, len, err, errlen) != 0)
+		return -1;
+	if (switch_link(dir, name, err, errlen) != 0) {
+		char cur[64], inst[64];
+
+		/* not committed: drop the new file unless it is the current */
+		state_installed(dir, cur, sizeof(cur), inst, sizeof(inst));
+		if (strcmp(cur, version) != 0 || strcmp(inst, instance) != 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			unlink(path);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_lock(const char *dir, char *err, size_t errlen)
+{
+	char path[SOURCE_PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_LOCK);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen, "%s: %s", path, errno == EWOULDBLOCK ?
+		    "another update is running" : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether a file of the state directory is debris: a temporary file
+ * (".NAME.XXXXXX", ".endpoints.json.link.N") or the data of a version
+ * that is not the one installed. */
+static bool
+is_debris(const char *name, const char *installed)
+{
+	if (name[0] == '.')
+		return strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+		    strcmp(name, STATE_LOCK) != 0;
+	return strncmp(name, STATE_DATA_PREFIX, strlen(STATE_DATA_PREFIX)) == 0 &&
+	    strcmp(name, installed) != 0;
+}
+
+void
+state_cleanup(const char *dir)
+{
+	char path[SOURCE_PATH_MAX], installed[256] = "";
+	struct dirent *e;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_DATA);
+	n = readlink(path, installed, sizeof(installed) - 1);
+	installed[n > 0 ? n : 0] = '\0';
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (!is_debris(e->d_name, installed))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
 }
 
 /* --- status.json ------------------------------------------------------- */

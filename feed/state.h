@@ -2,7 +2,13 @@
  * endpoint data and its version, the persistent ClientRequestId, the
  * record of the last update attempt.  Every file is written atomically:
  * temp file in the same directory, write, fsync, rename, fsync of the
- * directory. */
+ * directory.
+ *
+ * The data of each version lives in endpoints-VERSION-INSTANCE.json and
+ * endpoints.json is a symbolic link to the installed one, so that data and
+ * version change in one atomic rename: at every instant endpoints.json is
+ * the old good data or the new, whole, and the version read from the link
+ * is always the version of that data. */
 #ifndef M365_STATE_H
 #define M365_STATE_H
 
@@ -12,15 +18,17 @@
 
 #include "source.h"
 
-#define STATE_DATA SOURCE_CACHE_FILE    /* endpoints.json */
-#define STATE_VERSION "version"         /* "VERSION INSTANCE\n" */
+#define STATE_DATA SOURCE_CACHE_FILE    /* endpoints.json: the link */
+#define STATE_DATA_PREFIX "endpoints-"  /* endpoints-VERSION-INSTANCE.json */
+#define STATE_LOCK ".lock"
 #define STATE_CLIENT_ID "client-request-id"
 #define STATE_STATUS "status.json"
 #define STATE_GUID_LEN 36
 
 /* Writes buf[0..len) to dir/name atomically (mode 0644).  Returns 0, or -1
  * with a message in err; on failure dir/name is untouched and no temp file
- * is left. */
+ * is left.  On success err is "", or a warning when the file is in place
+ * but the directory could not be synced (it may not survive a power cut). */
 int state_write_atomic(const char *dir, const char *name, const void *buf,
     size_t len, char *err, size_t errlen);
 
@@ -29,16 +37,26 @@ int state_write_atomic(const char *dir, const char *name, const void *buf,
 int state_client_id(const char *dir, char id[STATE_GUID_LEN + 1], char *err,
     size_t errlen);
 
-/* The installed version and instance ("" when none or unreadable). */
+/* The installed version and instance, from the name endpoints.json links
+ * to ("" when there is no such link). */
 void state_installed(const char *dir, char *version, size_t vsize,
     char *instance, size_t isize);
 
-/* Installs data[0..len) as the cache, then its version: at every instant
- * the directory holds the old good data or the new, and the version file
- * never names data the directory does not have.  Returns 0 or -1 with err
- * (the old data is then still in place). */
+/* Installs data[0..len) as the cache of version and instance: writes
+ * endpoints-VERSION-INSTANCE.json atomically, then switches the link.
+ * Returns -1 with err when the old data is still in place, 0 when the new
+ * data is (err then "" or a warning: installed, but not synced). */
 int state_install(const char *dir, const char *data, size_t len,
     const char *version, const char *instance, char *err, size_t errlen);
+
+/* Takes the directory's update lock (one update at a time).  Returns the
+ * lock's file descriptor (close it to release), or -1 with err (another
+ * update holds it, or the lock file cannot be made). */
+int state_lock(const char *dir, char *err, size_t errlen);
+
+/* Removes what a crash may have left: temporary files and data files of
+ * versions not installed.  Call it holding the lock. */
+void state_cleanup(const char *dir);
 
 /* The record of update attempts (status.json). */
 struct state_status {

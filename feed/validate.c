@@ -242,14 +242,14 @@ check_prefix(const struct poison *pz, int id, const struct ip_prefix *p,
     const char *text, char *err, size_t errlen)
 {
 	if (p->v4 && p->len < 96 + V4_MIN_LEN)
-		return fail(err, errlen, "set %d: ips: \"%s\": IPv4 prefix "
+		return fail(err, errlen, "set %d: ips: %s: IPv4 prefix "
 		    "shorter than /%d", id, text, V4_MIN_LEN);
 	if (!p->v4 && p->len < V6_MIN_LEN)
-		return fail(err, errlen, "set %d: ips: \"%s\": IPv6 prefix "
+		return fail(err, errlen, "set %d: ips: %s: IPv6 prefix "
 		    "shorter than /%d", id, text, V6_MIN_LEN);
 	for (size_t i = 0; i < N_RESERVED; i++)
 		if (prefixes_overlap(p, &pz->ranges[i]))
-			return fail(err, errlen, "set %d: ips: \"%s\": overlaps "
+			return fail(err, errlen, "set %d: ips: %s: overlaps "
 			    "%s range %s", id, text, reserved[i].what,
 			    reserved[i].text);
 	return 0;
@@ -264,10 +264,19 @@ check_set(const struct poison *pz, const struct m365_set *s, char *err,
 	for (size_t j = 0; j < s->n_urls; j++)
 		if (check_pattern(pz, s->id, s->urls[j], err, errlen) != 0)
 			return -1;
-	for (size_t j = 0; j < s->n_ips; j++)
-		if (check_prefix(pz, s->id, &s->ips[j], s->ip_texts[j], err,
-		    errlen) != 0)
+	for (size_t j = 0; j < s->n_ips; j++) {
+		char shown[2 * IP_TEXT_MAX + 8];
+
+		/* the entry as the data writes it, so the admin can find it;
+		 * what it means when that is written otherwise */
+		if (strcmp(s->ip_raw[j], s->ip_texts[j]) == 0)
+			snprintf(shown, sizeof(shown), "\"%s\"", s->ip_raw[j]);
+		else
+			snprintf(shown, sizeof(shown), "\"%s\" (%s)", s->ip_raw[j],
+			    s->ip_texts[j]);
+		if (check_prefix(pz, s->id, &s->ips[j], shown, err, errlen) != 0)
 			return -1;
+	}
 	return 0;
 }
 

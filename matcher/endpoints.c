@@ -288,7 +288,8 @@ load_ips(struct load_ctx *c, const cJSON *obj, struct m365_set *s)
 		return fail_set(c, s->id, "ips", "too many prefixes");
 	s->ips = calloc((size_t)n + 1, sizeof(*s->ips));
 	s->ip_texts = calloc((size_t)n + 1, sizeof(*s->ip_texts));
-	if (s->ips == NULL || s->ip_texts == NULL)
+	s->ip_raw = calloc((size_t)n + 1, sizeof(*s->ip_raw));
+	if (s->ips == NULL || s->ip_texts == NULL || s->ip_raw == NULL)
 		return fail_set(c, s->id, "ips", "out of memory");
 	cJSON_ArrayForEach(u, arr) {
 		char text[IP_TEXT_MAX];
@@ -301,7 +302,8 @@ load_ips(struct load_ctx *c, const cJSON *obj, struct m365_set *s)
 			return fail_entry(c, s->id, "ips", u->valuestring, why);
 		prefix_format(&s->ips[s->n_ips], text, sizeof(text));
 		s->ip_texts[s->n_ips] = strdup(text);
-		if (s->ip_texts[s->n_ips++] == NULL)
+		s->ip_raw[s->n_ips] = strdup(u->valuestring);
+		if (s->ip_texts[s->n_ips] == NULL || s->ip_raw[s->n_ips++] == NULL)
 			return fail_set(c, s->id, "ips", "out of memory");
 	}
 	c->n_ips += s->n_ips;
@@ -529,9 +531,12 @@ set_free(struct m365_set *s)
 	for (size_t i = 0; i < s->n_urls; i++)
 		free(s->urls[i]);
 	free(s->urls);
-	for (size_t i = 0; i < s->n_ips; i++)
+	for (size_t i = 0; i < s->n_ips; i++) {
 		free(s->ip_texts[i]);
+		free(s->ip_raw[i]);
+	}
 	free(s->ip_texts);
+	free(s->ip_raw);
 	free(s->ips);
 }
 

@@ -51,6 +51,7 @@ struct m365_set {
 	size_t n_urls;
 	struct ip_prefix *ips;
 	char **ip_texts;                /* canonical text of each prefix */
+	char **ip_raw;                  /* each prefix as the data writes it */
 	size_t n_ips;
 };
 

@@ -97,6 +97,10 @@ struct entry_case {
 /* canon: the canonical text the loader keeps and the message quotes */
 #define IP_BAD(cat, text, canon, why) \
 	{ cat, "ips", text, "set 12: ips: \"" canon "\": " why }
+/* An entry written otherwise than its canonical form is quoted as written,
+ * so the admin can find it, with what it means after it. */
+#define IP_BAD_AS(cat, text, canon, why) \
+	{ cat, "ips", text, "set 12: ips: \"" text "\" (" canon "): " why }
 #define IP_OK(cat, text) { cat, "ips", text, NULL }
 
 static const struct entry_case entry_cases[] = {
@@ -160,8 +164,8 @@ static const struct entry_case entry_cases[] = {
 	/* length */
 	IP_BAD("Allow", "12.0.0.0/7", "12.0.0.0/7", SHORT4),
 	IP_BAD("Allow", "0.0.0.0/0", "0.0.0.0/0", SHORT4),
-	IP_BAD("Allow", "::ffff:0:0/96", "0.0.0.0/0", SHORT4),
-	IP_BAD("Allow", "::ffff:12.0.0.0/103", "12.0.0.0/7", SHORT4),
+	IP_BAD_AS("Allow", "::ffff:0:0/96", "0.0.0.0/0", SHORT4),
+	IP_BAD_AS("Allow", "::ffff:12.0.0.0/103", "12.0.0.0/7", SHORT4),
 	IP_OK("Allow", "11.0.0.0/8"),
 	IP_OK("Allow", "::ffff:11.0.0.0/104"),
 	IP_BAD("Allow", "2600::/15", "2600::/15", SHORT6),
@@ -176,7 +180,7 @@ static const struct entry_case entry_cases[] = {
 	    OVER("private", "10.0.0.0/8")),
 	IP_BAD("Allow", "10.1.2.0/24", "10.1.2.0/24",
 	    OVER("private", "10.0.0.0/8")),
-	IP_BAD("Allow", "::ffff:10.0.0.0/104", "10.0.0.0/8",
+	IP_BAD_AS("Allow", "::ffff:10.0.0.0/104", "10.0.0.0/8",
 	    OVER("private", "10.0.0.0/8")),
 	IP_BAD("Allow", "100.64.0.0/10", "100.64.0.0/10",
 	    OVER("shared (carrier-grade NAT)", "100.64.0.0/10")),
