@@ -447,3 +447,53 @@ ls_helper_pids() {
         fi
     done
 }
+
+# --- TAP for the shell tests ----------------------------------------------
+T=0
+FAILS=0
+ok() {
+    T=$((T + 1))
+    echo "ok $T - $1"
+}
+not_ok() {
+    T=$((T + 1))
+    FAILS=$((FAILS + 1))
+    echo "not ok $T - $1"
+}
+diag() { printf '%s\n' "$@" | sed 's/^/#   /'; }
+
+# check COND_STATUS DESC [DIAG...]: ok when COND_STATUS is 0
+check() {
+    _st=$1 _d=$2
+    shift 2
+    if [ "$_st" = 0 ]; then
+        ok "$_d"
+    else
+        not_ok "$_d"
+        [ $# -gt 0 ] && diag "$@"
+    fi
+}
+
+# want_route WANT DESC METHOD LOGGED_URL [-p] URL
+#   WANT: DIRECT or PARENT.  Fetches URL through the child Squid and checks
+#   the status (200 from our origin) and the hierarchy code logged.
+want_route() {
+    _want=$1 _desc=$2 _m=$3 _u=$4
+    shift 4
+    _code=$(ls_fetch "$@")
+    _line=$(ls_logline "$_m" "$_u")
+    _hier=$(printf '%s\n' "$_line" | awk '{ print $6 }')
+    case $_want:$_hier in
+    DIRECT:HIER_DIRECT | PARENT:FIRSTUP_PARENT) _good=1 ;;
+    *) _good=0 ;;
+    esac
+    if [ "$_good" = 1 ] && [ "$_code" = 200 ]; then
+        ok "$_desc -> $_want ($_hier, $(printf '%s' "$_line" | awk '{ print $8 "/" $9 }'))"
+    else
+        not_ok "$_desc -> $_want"
+        diag "HTTP status: $_code" "access.log: ${_line:-<no line for $_m $_u>}"
+        [ -f "$LS_DIR/body" ] && diag "body: $(head -c 300 "$LS_DIR/body")"
+        diag "cache.log (last 10 lines):"
+        tail -n 10 "$LS_DIR/child/cache.log" 2>/dev/null | sed 's/^/#     /'
+    fi
+}

@@ -96,3 +96,24 @@ suite_addr(const char *text)
 	}
 	return a;
 }
+
+const char *
+suite_data_dir(void)
+{
+	const char *d = getenv("M365_TEST_DATA");
+
+	return d != NULL && d[0] != '\0' ? d : "tests/data";
+}
+
+struct m365_data *
+suite_load(const char *name)
+{
+	char path[1024], err[1024] = "";
+	struct m365_data *d;
+
+	snprintf(path, sizeof(path), "%s/%s", suite_data_dir(), name);
+	d = endpoints_load_file(path, err, sizeof(err));
+	if (d == NULL)
+		fail_msg("cannot load %s: %s", path, err);
+	return d;
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "endpoints.h"
 #include "prefix.h"
 
 struct suite {
@@ -40,5 +41,12 @@ unsigned suite_rng_below(struct suite_rng *r, unsigned n);
  * computed with inet_pton (independently of the library); fails the test
  * on a bad literal. */
 struct ip_addr suite_addr(const char *text);
+
+/* The directory of the real data files: $M365_TEST_DATA, else tests/data
+ * (the tests run from the top of the tree). */
+const char *suite_data_dir(void);
+
+/* Loads tests/data/NAME; fails the test when it does not load. */
+struct m365_data *suite_load(const char *name);
 
 #endif

@@ -25,14 +25,6 @@
 
 #include "diff.h"
 
-static const char *
-data_dir(void)
-{
-	const char *d = getenv("M365_TEST_DATA");
-
-	return d != NULL && d[0] != '\0' ? d : "tests/data";
-}
-
 /* Parses json, written with ' for " to keep the tables readable. */
 static struct m365_data *
 parse_ok(const char *json)
@@ -48,19 +40,6 @@ parse_ok(const char *json)
 	free(text);
 	if (d == NULL)
 		fail_msg("endpoints_parse rejected test input: %s", err);
-	return d;
-}
-
-static struct m365_data *
-load_ok(const char *name)
-{
-	char path[1024], err[512] = "";
-	struct m365_data *d;
-
-	snprintf(path, sizeof(path), "%s/%s", data_dir(), name);
-	d = endpoints_load_file(path, err, sizeof(err));
-	if (d == NULL)
-		fail_msg("cannot load %s: %s", path, err);
 	return d;
 }
 
@@ -924,7 +903,7 @@ static void
 test_recount(void **state)
 {
 	const struct file_pair *fp = *state;
-	struct m365_data *a = load_ok(fp->old), *b = load_ok(fp->new);
+	struct m365_data *a = suite_load(fp->old), *b = suite_load(fp->new);
 	struct diff_report *d = diff_compute(a, b);
 	struct bf_counts n;
 	cJSON *report;
@@ -949,7 +928,7 @@ static void
 test_from_nothing(void **state)
 {
 	struct m365_data none = { NULL, 0 };
-	struct m365_data *b = load_ok("worldwide-c2025.json");
+	struct m365_data *b = suite_load("worldwide-c2025.json");
 	struct diff_report *d = diff_compute(&none, b);
 	struct bf_counts n;
 	cJSON *report;
@@ -1016,8 +995,8 @@ static void
 test_worldwide_facts(void **state)
 {
 	const struct fact *f = *state;
-	struct m365_data *a = load_ok("worldwide-c2022.json");
-	struct m365_data *b = load_ok("worldwide-c2025.json");
+	struct m365_data *a = suite_load("worldwide-c2022.json");
+	struct m365_data *b = suite_load("worldwide-c2025.json");
 	struct diff_report *d = diff_compute(a, b);
 	char *text, buf[128];
 	const char *got;
@@ -1042,8 +1021,8 @@ test_worldwide_facts(void **state)
 static void
 test_worldwide_summary(void **state)
 {
-	struct m365_data *a = load_ok("worldwide-c2022.json");
-	struct m365_data *b = load_ok("worldwide-c2025.json");
+	struct m365_data *a = suite_load("worldwide-c2022.json");
+	struct m365_data *b = suite_load("worldwide-c2025.json");
 	struct diff_report *d = diff_compute(a, b);
 	char *text;
 

@@ -21,14 +21,6 @@
 
 #include "endpoints.h"
 
-static const char *
-data_dir(void)
-{
-	const char *d = getenv("M365_TEST_DATA");
-
-	return d != NULL && d[0] != '\0' ? d : "tests/data";
-}
-
 static struct m365_data *
 parse_ok(const char *json)
 {
@@ -596,24 +588,11 @@ count_unique(const char **v, size_t n)
 	return u;
 }
 
-static struct m365_data *
-load(const char *name)
-{
-	char path[1024], err[1024] = "";
-	struct m365_data *d;
-
-	snprintf(path, sizeof(path), "%s/%s", data_dir(), name);
-	d = endpoints_load_file(path, err, sizeof(err));
-	if (d == NULL)
-		fail_msg("%s", err);
-	return d;
-}
-
 static void
 test_file(void **state)
 {
 	const struct file_case *c = *state;
-	struct m365_data *d = load(c->name);
+	struct m365_data *d = suite_load(c->name);
 	size_t cat[4] = { 0 }, urls = 0, v4 = 0, v6 = 0, area[4] = { 0 },
 	    req = 0, nu = 0, ni = 0;
 	const char **uv, **iv;
@@ -668,9 +647,9 @@ test_file(void **state)
 static void
 test_file_quirks(void **state)
 {
-	struct m365_data *w = load("worldwide-c2025.json");
-	struct m365_data *w22 = load("worldwide-c2022.json");
-	struct m365_data *c = load("china-c2025.json");
+	struct m365_data *w = suite_load("worldwide-c2025.json");
+	struct m365_data *w22 = suite_load("worldwide-c2022.json");
+	struct m365_data *c = suite_load("china-c2025.json");
 	const struct m365_set *s;
 	bool found = false;
 
@@ -716,13 +695,13 @@ test_file_errors(void **state)
 	struct m365_data *d;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/no-such-file.json", data_dir());
+	snprintf(path, sizeof(path), "%s/no-such-file.json", suite_data_dir());
 	d = endpoints_load_file(path, err, sizeof(err));
 	assert_null(d);
 	assert_non_null(strstr(err, path));
-	d = endpoints_load_file(data_dir(), err, sizeof(err));
+	d = endpoints_load_file(suite_data_dir(), err, sizeof(err));
 	assert_null(d);
-	assert_non_null(strstr(err, data_dir()));
+	assert_non_null(strstr(err, suite_data_dir()));
 }
 
 /* Every hostile file in tests/data/bad/ is rejected, naming the file. */
@@ -857,7 +836,7 @@ main(void)
 	suite_add(&s, test_file_errors, NULL,
 	    "missing file and directory name the path");
 	/* the hostile inputs: every .json file in bad/ */
-	snprintf(dir, sizeof(dir), "%s/bad", data_dir());
+	snprintf(dir, sizeof(dir), "%s/bad", suite_data_dir());
 	n_ents = scandir(dir, &ents, NULL, alphasort);
 	for (int i = 0; i < n_ents; i++) {
 		size_t l = strlen(ents[i]->d_name);

@@ -23,14 +23,6 @@
 
 /* --- rule sets --------------------------------------------------------- */
 
-static const char *
-data_dir(void)
-{
-	const char *d = getenv("M365_TEST_DATA");
-
-	return d != NULL && d[0] != '\0' ? d : "tests/data";
-}
-
 /* The policies the tests use; lists point at static strings (matcher_compile
  * copies what it keeps). */
 enum policy_id {
@@ -117,7 +109,7 @@ compile_file(const char *name, enum policy_id id)
 	char path[1024], err[1024] = "";
 	struct m365_data *d;
 
-	snprintf(path, sizeof(path), "%s/%s", data_dir(), name);
+	snprintf(path, sizeof(path), "%s/%s", suite_data_dir(), name);
 	d = endpoints_load_file(path, err, sizeof(err));
 	if (d == NULL)
 		fail_msg("%s", err);
@@ -565,7 +557,7 @@ test_bad_query(void **state)
 	struct m365_rules *r;
 	struct m365_verdict v;
 
-	snprintf(path, sizeof(path), "%s/worldwide-c2025.json", data_dir());
+	snprintf(path, sizeof(path), "%s/worldwide-c2025.json", suite_data_dir());
 	d = endpoints_load_file(path, err, sizeof(err));
 	assert_non_null(d);
 	p.extra_direct.v = star;
@@ -814,7 +806,7 @@ test_policy_copied(void **state)
 	struct m365_verdict v;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/worldwide-c2025.json", data_dir());
+	snprintf(path, sizeof(path), "%s/worldwide-c2025.json", suite_data_dir());
 	d = endpoints_load_file(path, err, sizeof(err));
 	assert_non_null(d);
 	assert_non_null(never[0]);

@@ -516,7 +516,6 @@ test_end_to_end(void **state)
 		{ "7 evil-outlook.com 443 -",
 		    "7 ERR m365=proxy m365_category=none", NULL },
 	};
-	const char *dir = getenv("M365_TEST_DATA");
 	char path[1024], err[512];
 	struct m365_config cfg;
 	struct m365_data *d;
@@ -526,7 +525,7 @@ test_end_to_end(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/worldwide-c2025.json",
-	    dir != NULL && dir[0] != '\0' ? dir : "tests/data");
+	    suite_data_dir());
 	d = endpoints_load_file(path, err, sizeof(err));
 	if (d == NULL)
 		fail_msg("%s", err);

@@ -23,14 +23,6 @@
 #include "endpoints.h"
 #include "validate.h"
 
-static const char *
-data_dir(void)
-{
-	const char *d = getenv("M365_TEST_DATA");
-
-	return d != NULL && d[0] != '\0' ? d : "tests/data";
-}
-
 static struct m365_data *
 parse_ok(const char *json)
 {
@@ -41,19 +33,6 @@ parse_ok(const char *json)
 	if (d == NULL)
 		fail_msg("endpoints_parse rejected test input: %s (%s)", err,
 		    json);
-	return d;
-}
-
-static struct m365_data *
-load(const char *name)
-{
-	char path[1024], err[1024] = "";
-	struct m365_data *d;
-
-	snprintf(path, sizeof(path), "%s/%s", data_dir(), name);
-	d = endpoints_load_file(path, err, sizeof(err));
-	if (d == NULL)
-		fail_msg("%s", err);
 	return d;
 }
 
@@ -522,7 +501,7 @@ static void
 test_real_file(void **state)
 {
 	const char *name = *state;
-	struct m365_data *d = load(name);
+	struct m365_data *d = suite_load(name);
 
 	expect(d, NULL, false, NULL);
 	expect(d, d, false, NULL);
@@ -535,9 +514,9 @@ test_real_file(void **state)
 static void
 test_real_updates(void **state)
 {
-	struct m365_data *w22 = load("worldwide-c2022.json");
-	struct m365_data *w25 = load("worldwide-c2025.json");
-	struct m365_data *cn = load("china-c2025.json");
+	struct m365_data *w22 = suite_load("worldwide-c2022.json");
+	struct m365_data *w25 = suite_load("worldwide-c2025.json");
+	struct m365_data *cn = suite_load("china-c2025.json");
 
 	(void)state;
 	expect(w25, w22, false, NULL);
