@@ -23,10 +23,12 @@ endif
 FEED_PKGS = libcurl libpsl
 FEED_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(FEED_PKGS) 2>/dev/null)
 FEED_LIBS   := $(shell $(PKG_CONFIG) --libs $(FEED_PKGS) 2>/dev/null)
+# libmaxminddb only reads: the tests read back the MMDB we write with it.
+MMDB_LIBS := $(shell $(PKG_CONFIG) --libs libmaxminddb 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
-ALL_CFLAGS = $(C_STD) -DM365_VERSION='"$(VERSION)"' -Imatcher -Ifeed $(WARN) \
+ALL_CFLAGS = $(C_STD) -DM365_VERSION='"$(VERSION)"' -Imatcher -Ifeed -Iexport $(WARN) \
 	$(OPT) $(PKG_CFLAGS) $(FEED_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANLD) $(LDFLAGS)
 
@@ -35,10 +37,12 @@ MATCHER_SRC = matcher/log.c matcher/parse.c matcher/prefix.c matcher/host.c \
 	matcher/source.c matcher/visit.c
 MATCHER_OBJ = $(MATCHER_SRC:%.c=$(B)/%.o) $(B)/matcher/snapshot.o
 FEED_SRC = $(wildcard feed/*.c)
+EXPORT_SRC = $(wildcard export/*.c)
 HELPER_SRC = helper/proto.c helper/memo.c helper/ext_m365_acl.c
 CLI_SRC = $(wildcard cli/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOLS = $(B)/tools/probes
 
 all: $(B)/ext_m365_acl $(B)/m365-direct build/ext_m365_acl build/m365-direct
 
@@ -68,22 +72,33 @@ $(B)/libm365feed.a: $(FEED_SRC:%.c=$(B)/%.o)
 $(B)/ext_m365_acl: $(HELPER_SRC:%.c=$(B)/%.o) $(B)/libm365matcher.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365feed.a \
-		$(B)/libm365matcher.a
+$(B)/libm365export.a: $(EXPORT_SRC:%.c=$(B)/%.o)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365export.a \
+		$(B)/libm365feed.a $(B)/libm365matcher.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FEED_LIBS) $(PKG_LIBS)
+
+# Test tools: probes prints the exporters' agreement probes with the answer
+# of the matcher.
+$(B)/tools/%: tests/tools/%.c $(B)/libm365matcher.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libm365matcher.a $(ALL_LDFLAGS) \
+		$(PKG_LIBS)
 
 $(B)/tests/suite.o: tests/unit/suite.c tests/unit/suite.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/tests/suite.o $(B)/libm365feed.a \
-		$(B)/libm365matcher.a
+$(B)/tests/%: tests/unit/%.c $(B)/tests/suite.o $(B)/libm365export.a \
+		$(B)/libm365feed.a $(B)/libm365matcher.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Ihelper -Itests/unit -o $@ $< \
-		$(B)/tests/suite.o \
-		$(B)/helper/proto.o $(B)/helper/memo.o $(B)/libm365feed.a \
+		$(B)/tests/suite.o $(B)/helper/proto.o $(B)/helper/memo.o \
+		$(B)/libm365export.a $(B)/libm365feed.a \
 		$(B)/libm365matcher.a $(ALL_LDFLAGS) $(FEED_LIBS) $(PKG_LIBS) \
-		$(CMOCKA_LIBS)
+		$(MMDB_LIBS) $(CMOCKA_LIBS)
 $(UNIT_BIN): $(B)/helper/proto.o $(B)/helper/memo.o
 
 deps:
@@ -92,7 +107,7 @@ deps:
 # The whole suite: unit tests (cmocka, TAP), protocol, verdict and Squid
 # integration tests, all run by prove.
 check: deps
-	$(MAKE) all $(UNIT_BIN)
+	$(MAKE) all $(UNIT_BIN) $(TOOLS)
 	M365_BUILD=$(B) sh tests/run
 
 bench: deps

@@ -25,6 +25,7 @@ int cli_load_config(struct cli *c);
  * 0 done, 1 failed, 2 usage or configuration error. */
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
+int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_update(struct cli *c, int argc, char **argv);
 int cmd_config_test(struct cli *c, int argc, char **argv);

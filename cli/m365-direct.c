@@ -35,6 +35,11 @@ cli_usage(FILE *f)
 "        the data in use (source, version, age) and the last update\n"
 "  diff OLD NEW [--json]\n"
 "        what changed between two endpoint data files\n"
+"  export pac -o PATH [--proxy STRING]\n"
+"         [--direct optimize|optimize,allow] [--database-type NAME]\n"
+"        the same decisions as check (without ports) as Squid ACL files,\n"
+"        HAProxy maps, a PAC file or an MMDB, written atomically\n"
+
 "\n"
 "Options:\n"
 "  -c CONF          configuration file (default " M365_DEFAULT_CONFIG ")\n"
@@ -91,6 +96,7 @@ static const struct command {
 	{ "check", cmd_check },
 	{ "config-test", cmd_config_test },
 	{ "diff", cmd_diff },
+	{ "export", cmd_export },
 	{ "status", cmd_status },
 	{ "update", cmd_update },
 };

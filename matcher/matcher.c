@@ -71,8 +71,8 @@ matcher_exclusion_name(enum m365_exclusion e)
 	return "";
 }
 
-static enum m365_exclusion
-policy_exclusion(const struct m365_policy *p, const struct m365_set *s)
+enum m365_exclusion
+matcher_policy_exclusion(const struct m365_policy *p, const struct m365_set *s)
 {
 	if (p->service_areas.n > 0) {
 		bool listed = false;
@@ -237,7 +237,7 @@ matcher_compile(struct m365_data *data, const struct m365_policy *policy,
 	r->direct_mask = policy->direct_mask;
 	r->match_ports = policy->match_ports;
 	for (size_t i = 0; i < data->n_sets; i++)
-		r->set_excluded[i] = policy_exclusion(policy, &data->sets[i]);
+		r->set_excluded[i] = matcher_policy_exclusion(policy, &data->sets[i]);
 	if (compile_tables(r, policy, err, errlen) != 0) {
 		r->data = NULL;         /* the caller keeps it */
 		matcher_free(r);

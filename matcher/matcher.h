@@ -77,6 +77,11 @@ size_t matcher_verdict_sets(const struct m365_verdict *v, int *ids,
 /* The data the rules were compiled from (borrowed). */
 const struct m365_data *matcher_data(const struct m365_rules *r);
 
+/* Whether policy p leaves set s out (service_areas, required_only), and
+ * why; M365_APPLIES when it counts. */
+enum m365_exclusion matcher_policy_exclusion(const struct m365_policy *p,
+    const struct m365_set *s);
+
 /* "optimize", "allow", "default", "none". */
 const char *matcher_category_name(enum m365_category c);
 

@@ -1,0 +1,131 @@
+/* export.c - "m365-direct export FORMAT -o PATH": the same decisions as
+ * "check" (port-less) as generated files: Squid ACL files, HAProxy maps,
+ * a PAC file, an MMDB.  Exit 0 written, 1 failed (nothing replaced), 2
+ * usage or configuration error. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "export.h"
+#include "log.h"
+#include "source.h"
+#include "state.h"
+
+#define PAC_DEFAULT_PROXY "PROXY proxy.example.net:3128; DIRECT"
+
+static int
+export_usage(void)
+{
+	fprintf(stderr, "usage: m365-direct [-c CONF] [--data FILE] export "
+	    "pac -o PATH\n"
+	    "           [--proxy 'PROXY host:port; DIRECT'] [--direct "
+	    "optimize|optimize,allow]\n"
+	    "           [--database-type NAME]\n");
+	return 2;
+}
+
+static int
+parse_export_args(int argc, char **argv, struct export_opts *o,
+    const char **direct)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "proxy", required_argument, NULL, 'p' },
+		{ "direct", required_argument, NULL, 'd' },
+		{ "database-type", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'p':
+			o->proxy = optarg;
+			break;
+		case 'd':
+			*direct = optarg;
+			break;
+		case 't':
+			o->database_type = optarg;
+			break;
+		default:
+			log_warnx("export: %s: unknown option or missing argument",
+			    argv[optind - 1]);
+			return export_usage();
+		}
+	}
+	if (optind != argc || o->out == NULL) {
+		log_warnx("export: %s", o->out == NULL ? "-o PATH is required" :
+		    "unexpected argument");
+		return export_usage();
+	}
+	return 0;
+}
+
+int
+cmd_export(struct cli *c, int argc, char **argv)
+{
+	struct export_opts o = { NULL, PAC_DEFAULT_PROXY, "m365-direct", 0 };
+	struct export_source es = { "", "", "", "" };
+	const struct exporter *ex;
+	const char *direct = NULL, *why;
+	char err[1024], version[32] = "", instance[32] = "";
+	struct m365_data *d;
+	struct export_ctx x;
+	struct source src;
+	int rc;
+
+	if (argc < 2 || (ex = export_find(argv[1])) == NULL) {
+		log_warnx("export: the format is pac");
+		return export_usage();
+	}
+	if ((rc = parse_export_args(argc - 1, argv + 1, &o, &direct)) != 0 ||
+	    cli_load_config(c) != 0)
+		return 2;
+	o.direct_mask = c->cfg.policy.direct_mask;
+	if (direct != NULL && config_parse_categories(direct, &o.direct_mask,
+	    &why) != 0) {
+		log_warnx("export: --direct %s: %s", direct, why);
+		return 2;
+	}
+	if (!export_mask_supported(o.direct_mask)) {
+		log_warnx("export: the direct categories must include every higher "
+		    "one (optimize; optimize, allow; or all three)");
+		return 2;
+	}
+	d = source_load(c->data_opt, c->cfg.state_dir, &src, err, sizeof(err));
+	if (d == NULL && c->data_opt == NULL) {
+		/* a broken cache: the snapshot, as check and the helper do */
+		log_warnx("%s; falling back to the bundled snapshot", err);
+		d = source_load(NULL, NULL, &src, err, sizeof(err));
+	}
+	if (d == NULL) {
+		log_warnx("export: %s", err);
+		return 1;
+	}
+	if (src.kind == SOURCE_CACHE)
+		state_installed(c->cfg.state_dir, version, sizeof(version), instance,
+		    sizeof(instance));
+	es.kind = source_kind_name(src.kind);
+	es.path = src.path;
+	es.version = version;
+	es.instance = instance;
+	rc = 1;
+	if (export_prepare(&x, d, &c->cfg.policy, o.direct_mask, &es, err,
+	    sizeof(err)) != 0)
+		log_warnx("export: %s", err);
+	else if (ex->write(&x, &o, err, sizeof(err)) != 0)
+		log_warnx("export %s: %s", ex->name, err);
+	else
+		rc = 0;
+	export_release(&x);
+	endpoints_free(d);
+	return rc;
+}

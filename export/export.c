@@ -1,0 +1,389 @@
+/* export.c - see export.h: the entries every writer works from, the
+ * header, the output buffer and its atomic install. */
+#include "export.h"
+
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "matcher.h"
+#include "state.h"
+
+static const struct exporter exporters[] = {
+	{ "pac", export_pac },
+};
+
+const struct exporter *
+export_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(exporters) / sizeof(exporters[0]); i++)
+		if (strcmp(name, exporters[i].name) == 0)
+			return &exporters[i];
+	return NULL;
+}
+
+/* --- the buffer -------------------------------------------------------- */
+
+void
+export_buf_add(struct export_buf *b, const char *s, size_t len)
+{
+	if (b->failed)
+		return;
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *p;
+
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
+void
+export_buf_printf(struct export_buf *b, const char *fmt, ...)
+{
+	char small[512], *big = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		export_buf_add(b, small, (size_t)n);
+		return;
+	}
+	if ((big = malloc((size_t)n + 1)) == NULL) {
+		b->failed = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	export_buf_add(b, big, (size_t)n);
+	free(big);
+}
+
+void
+export_buf_header(struct export_buf *b, const struct export_ctx *x,
+    const char *comment)
+{
+	const char *line = x->header;
+
+	while (*line != '\0') {
+		size_t len = strcspn(line, "\n");
+
+		export_buf_printf(b, "%s%.*s\n", comment, (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+}
+
+void
+export_buf_free(struct export_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+int
+export_buf_install(const struct export_buf *b, const char *path, char *err,
+    size_t errlen)
+{
+	char *d1 = strdup(path), *d2 = strdup(path);
+	int rc = -1;
+
+	if (b->failed || d1 == NULL || d2 == NULL)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else
+		rc = state_write_atomic(dirname(d1), basename(d2),
+		    b->p != NULL ? b->p : "", b->len, err, errlen);
+	free(d1);
+	free(d2);
+	return rc;
+}
+
+/* --- the entries ------------------------------------------------------- */
+
+static int
+add_name(struct export_name **v, size_t *n, size_t *cap, const char *pattern,
+    enum m365_category cat)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 256;
+		struct export_name *p = realloc(*v, c * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		*v = p;
+		*cap = c;
+	}
+	(*v)[*n].pattern = strdup(pattern);
+	(*v)[*n].category = cat;
+	return (*v)[(*n)++].pattern == NULL ? -1 : 0;
+}
+
+static int
+add_prefix(struct export_prefix **v, size_t *n, size_t *cap,
+    const struct ip_prefix *p, enum m365_category cat)
+{
+	struct ip_prefix split[PREFIX_SPLIT_MAX];
+	size_t k = prefix_split_v4(p, split);
+
+	/* an IPv6 prefix over the IPv4-mapped range covers no IPv4 address
+	 * (as in the matcher): it is written as the pieces around it */
+	if (k == 0) {
+		split[0] = *p;
+		k = 1;
+	}
+	for (size_t i = 0; i < k; i++) {
+		char text[IP_TEXT_MAX];
+
+		if (*n == *cap) {
+			size_t c = *cap ? 2 * *cap : 256;
+			struct export_prefix *q = realloc(*v, c * sizeof(*q));
+
+			if (q == NULL)
+				return -1;
+			*v = q;
+			*cap = c;
+		}
+		prefix_format(&split[i], text, sizeof(text));
+		(*v)[*n].prefix = split[i];
+		(*v)[*n].category = cat;
+		if (((*v)[(*n)++].text = strdup(text)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Adds the policy's extra_direct or never_direct entries. */
+static int
+add_policy(const struct m365_strlist *l, struct export_name **names,
+    size_t *n_names, size_t *cap_names, struct export_prefix **prefixes,
+    size_t *n_prefixes, size_t *cap_prefixes)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *e = l->v[i], *why;
+		char pat[HOST_NAME_MAX_LEN + 1];
+		struct ip_prefix p;
+		struct ip_addr a;
+		bool v4;
+
+		if (strchr(e, '/') != NULL || ip_parse(e, strlen(e), &a, &v4) == 0) {
+			if (prefix_parse(e, strlen(e), true, &p, &why) != 0 ||
+			    add_prefix(prefixes, n_prefixes, cap_prefixes, &p,
+			    M365_CAT_NONE) != 0)
+				return -1;
+		} else if (host_pattern_check(e, strlen(e), pat, &why) != 0 ||
+		    add_name(names, n_names, cap_names, pat, M365_CAT_NONE) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	const struct export_name *x = a, *y = b;
+	int c = strcmp(x->pattern, y->pattern);
+
+	/* equal patterns: the highest category first (kept by dedup) */
+	return c != 0 ? c : (int)y->category - (int)x->category;
+}
+
+static int
+cmp_prefix_entry(const void *a, const void *b)
+{
+	const struct export_prefix *x = a, *y = b;
+	int c = ip_cmp(&x->prefix.addr, &y->prefix.addr);
+
+	if (c != 0)
+		return c;
+	if (x->prefix.len != y->prefix.len)
+		return x->prefix.len < y->prefix.len ? -1 : 1;
+	return (int)y->category - (int)x->category;
+}
+
+/* Sorts and keeps the first of equal entries (the highest category).
+ * Extra_direct entries (NONE) sort after data entries of the same name,
+ * so data categories win; a name only in extra_direct stays "custom". */
+static void
+dedup_names(struct export_name *v, size_t *n)
+{
+	size_t k = 0;
+
+	if (*n == 0)
+		return;
+	qsort(v, *n, sizeof(*v), cmp_name);
+	for (size_t i = 0; i < *n; i++) {
+		if (k > 0 && strcmp(v[k - 1].pattern, v[i].pattern) == 0) {
+			free(v[i].pattern);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	*n = k;
+}
+
+static void
+dedup_prefixes(struct export_prefix *v, size_t *n)
+{
+	size_t k = 0;
+
+	if (*n == 0)
+		return;
+	qsort(v, *n, sizeof(*v), cmp_prefix_entry);
+	for (size_t i = 0; i < *n; i++) {
+		if (k > 0 && ip_cmp(&v[k - 1].prefix.addr, &v[i].prefix.addr) == 0 &&
+		    v[k - 1].prefix.len == v[i].prefix.len) {
+			free(v[i].text);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	*n = k;
+}
+
+bool
+export_mask_supported(unsigned mask)
+{
+	bool opt = mask & (1u << M365_CAT_OPTIMIZE);
+	bool allow = mask & (1u << M365_CAT_ALLOW);
+	bool def = mask & (1u << M365_CAT_DEFAULT);
+
+	return (!allow || opt) && (!def || allow);
+}
+
+static int
+collect(struct export_ctx *x, unsigned mask)
+{
+	struct export_entries *e = &x->entries;
+	size_t cn = 0, cp = 0, cnn = 0, cnp = 0;
+
+	for (size_t i = 0; i < x->data->n_sets; i++) {
+		const struct m365_set *s = &x->data->sets[i];
+
+		if ((mask & (1u << s->category)) == 0 ||
+		    matcher_policy_exclusion(x->policy, s) != M365_APPLIES)
+			continue;
+		for (size_t k = 0; k < s->n_urls; k++)
+			if (add_name(&e->names, &e->n_names, &cn, s->urls[k],
+			    s->category) != 0)
+				return -1;
+		for (size_t k = 0; k < s->n_ips; k++)
+			if (add_prefix(&e->prefixes, &e->n_prefixes, &cp, &s->ips[k],
+			    s->category) != 0)
+				return -1;
+	}
+	if (add_policy(&x->policy->extra_direct, &e->names, &e->n_names, &cn,
+	    &e->prefixes, &e->n_prefixes, &cp) != 0 ||
+	    add_policy(&x->policy->never_direct, &e->never_names,
+	    &e->n_never_names, &cnn, &e->never_prefixes, &e->n_never_prefixes,
+	    &cnp) != 0)
+		return -1;
+	dedup_names(e->names, &e->n_names);
+	dedup_prefixes(e->prefixes, &e->n_prefixes);
+	dedup_names(e->never_names, &e->n_never_names);
+	dedup_prefixes(e->never_prefixes, &e->n_never_prefixes);
+	return 0;
+}
+
+static void
+make_header(struct export_ctx *x, unsigned mask)
+{
+	static const char *const cats[] = { "none", "default", "allow",
+	    "optimize" };
+	const struct m365_policy *p = x->policy;
+	char direct[64] = "", areas[512] = "";
+	size_t o = 0;
+
+	for (int c = M365_CAT_OPTIMIZE; c >= M365_CAT_DEFAULT; c--)
+		if (mask & (1u << c))
+			o += (size_t)snprintf(direct + o, sizeof(direct) - o, "%s%s",
+			    o ? ", " : "", cats[c]);
+	for (size_t i = 0, n = 0; i < p->service_areas.n; i++)
+		n += (size_t)snprintf(areas + n, sizeof(areas) - n, "%s%s",
+		    n ? ", " : "", p->service_areas.v[i]);
+	snprintf(x->header, sizeof(x->header),
+	    "Generated by m365-direct %s; do not edit: regenerate with "
+	    "\"m365-direct export\".\n"
+	    "Data: %s%s%s (%s%s%s).\n"
+	    "Policy: direct categories %s; service areas %s; required only %s; "
+	    "%zu extra_direct and %zu never_direct entries.\n"
+	    "Ports are not expressed: what is listed is direct on every port "
+	    "(the answer of \"m365-direct check\" without a port).",
+	    M365_VERSION, x->source.instance[0] ? x->source.instance : "",
+	    x->source.instance[0] ? " version " : "version ",
+	    x->source.version[0] ? x->source.version : "unknown", x->source.kind,
+	    x->source.path[0] ? " " : "", x->source.path,
+	    direct[0] ? direct : "none", areas[0] ? areas : "all",
+	    p->required_only ? "yes" : "no", p->extra_direct.n,
+	    p->never_direct.n);
+}
+
+int
+export_prepare(struct export_ctx *x, const struct m365_data *data,
+    const struct m365_policy *policy, unsigned direct_mask,
+    const struct export_source *src, char *err, size_t errlen)
+{
+	memset(x, 0, sizeof(*x));
+	x->data = data;
+	x->policy = policy;
+	x->source = *src;
+	if (!export_mask_supported(direct_mask)) {
+		snprintf(err, errlen, "exports need direct categories that include "
+		    "every higher one (optimize; optimize, allow; or all three)");
+		return -1;
+	}
+	if (collect(x, direct_mask) != 0) {
+		snprintf(err, errlen, "out of memory");
+		export_release(x);
+		return -1;
+	}
+	make_header(x, direct_mask);
+	return 0;
+}
+
+static void
+free_names(struct export_name *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].pattern);
+	free(v);
+}
+
+static void
+free_prefixes(struct export_prefix *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].text);
+	free(v);
+}
+
+void
+export_release(struct export_ctx *x)
+{
+	struct export_entries *e = &x->entries;
+
+	free_names(e->names, e->n_names);
+	free_prefixes(e->prefixes, e->n_prefixes);
+	free_names(e->never_names, e->n_never_names);
+	free_prefixes(e->never_prefixes, e->n_never_prefixes);
+	memset(e, 0, sizeof(*e));
+}
