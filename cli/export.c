@@ -19,7 +19,7 @@ static int
 export_usage(void)
 {
 	fprintf(stderr, "usage: m365-direct [-c CONF] [--data FILE] export "
-	    "pac -o PATH\n"
+	    "squid|pac|mmdb -o PATH\n"
 	    "           [--proxy 'PROXY host:port; DIRECT'] [--direct "
 	    "optimize|optimize,allow]\n"
 	    "           [--database-type NAME]\n");
@@ -83,7 +83,7 @@ cmd_export(struct cli *c, int argc, char **argv)
 	int rc;
 
 	if (argc < 2 || (ex = export_find(argv[1])) == NULL) {
-		log_warnx("export: the format is pac");
+		log_warnx("export: the format is squid, pac, mmdb");
 		return export_usage();
 	}
 	if ((rc = parse_export_args(argc - 1, argv + 1, &o, &direct)) != 0 ||

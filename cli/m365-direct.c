@@ -35,7 +35,7 @@ cli_usage(FILE *f)
 "        the data in use (source, version, age) and the last update\n"
 "  diff OLD NEW [--json]\n"
 "        what changed between two endpoint data files\n"
-"  export pac -o PATH [--proxy STRING]\n"
+"  export squid|pac|mmdb -o PATH [--proxy STRING]\n"
 "         [--direct optimize|optimize,allow] [--database-type NAME]\n"
 "        the same decisions as check (without ports) as Squid ACL files,\n"
 "        HAProxy maps, a PAC file or an MMDB, written atomically\n"

@@ -13,7 +13,9 @@
 #include "state.h"
 
 static const struct exporter exporters[] = {
+	{ "squid", export_squid },
 	{ "pac", export_pac },
+	{ "mmdb", export_mmdb },
 };
 
 const struct exporter *
