@@ -4,6 +4,8 @@
 #define M365_CLI_H
 
 #include "config.h"
+#include "export.h"
+#include "source.h"
 
 struct cli {
 	const char *conf;               /* -c, or NULL for the default */
@@ -21,11 +23,27 @@ void cli_usage(FILE *f);
  * error to stderr.  Returns 0, or -1 (a usage error: exit 2). */
 int cli_load_config(struct cli *c);
 
+/* The data in use (as check chooses it: --data, else the cache, else the
+ * snapshot) prepared for the exporters under the policy and mask. */
+struct cli_export {
+	struct m365_data *data;
+	struct export_ctx x;
+	struct source src;
+	char version[32], instance[32];
+};
+
+/* Loads and prepares; returns 0, or -1 after saying why (prefixed by
+ * what).  cli_export_close releases it. */
+int cli_export_open(struct cli *c, unsigned mask, const char *what,
+    struct cli_export *ce);
+void cli_export_close(struct cli_export *ce);
+
 /* Each command gets argv[0] = its name; returns the exit status:
  * 0 done, 1 failed, 2 usage or configuration error. */
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_haproxy_push(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_update(struct cli *c, int argc, char **argv);
 int cmd_config_test(struct cli *c, int argc, char **argv);

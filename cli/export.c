@@ -19,7 +19,7 @@ static int
 export_usage(void)
 {
 	fprintf(stderr, "usage: m365-direct [-c CONF] [--data FILE] export "
-	    "squid|pac|mmdb -o PATH\n"
+	    "squid|haproxy|pac|mmdb -o PATH\n"
 	    "           [--proxy 'PROXY host:port; DIRECT'] [--direct "
 	    "optimize|optimize,allow]\n"
 	    "           [--database-type NAME]\n");
@@ -70,20 +70,60 @@ parse_export_args(int argc, char **argv, struct export_opts *o,
 }
 
 int
+cli_export_open(struct cli *c, unsigned mask, const char *what,
+    struct cli_export *ce)
+{
+	struct export_source es;
+	char err[1024];
+
+	memset(ce, 0, sizeof(*ce));
+	ce->data = source_load(c->data_opt, c->cfg.state_dir, &ce->src, err,
+	    sizeof(err));
+	if (ce->data == NULL && c->data_opt == NULL) {
+		/* a broken cache: the snapshot, as check and the helper do */
+		log_warnx("%s; falling back to the bundled snapshot", err);
+		ce->data = source_load(NULL, NULL, &ce->src, err, sizeof(err));
+	}
+	if (ce->data == NULL) {
+		log_warnx("%s: %s", what, err);
+		return -1;
+	}
+	if (ce->src.kind == SOURCE_CACHE)
+		state_installed(c->cfg.state_dir, ce->version, sizeof(ce->version),
+		    ce->instance, sizeof(ce->instance));
+	es.kind = source_kind_name(ce->src.kind);
+	es.path = ce->src.path;
+	es.version = ce->version;
+	es.instance = ce->instance;
+	if (export_prepare(&ce->x, ce->data, &c->cfg.policy, mask, &es, err,
+	    sizeof(err)) != 0) {
+		log_warnx("%s: %s", what, err);
+		cli_export_close(ce);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cli_export_close(struct cli_export *ce)
+{
+	export_release(&ce->x);
+	endpoints_free(ce->data);
+	ce->data = NULL;
+}
+
+int
 cmd_export(struct cli *c, int argc, char **argv)
 {
 	struct export_opts o = { NULL, PAC_DEFAULT_PROXY, "m365-direct", 0 };
-	struct export_source es = { "", "", "", "" };
 	const struct exporter *ex;
 	const char *direct = NULL, *why;
-	char err[1024], version[32] = "", instance[32] = "";
-	struct m365_data *d;
-	struct export_ctx x;
-	struct source src;
+	struct cli_export ce;
+	char err[1024];
 	int rc;
 
 	if (argc < 2 || (ex = export_find(argv[1])) == NULL) {
-		log_warnx("export: the format is squid, pac, mmdb");
+		log_warnx("export: the format is squid, haproxy, pac or mmdb");
 		return export_usage();
 	}
 	if ((rc = parse_export_args(argc - 1, argv + 1, &o, &direct)) != 0 ||
@@ -100,32 +140,13 @@ cmd_export(struct cli *c, int argc, char **argv)
 		    "one (optimize; optimize, allow; or all three)");
 		return 2;
 	}
-	d = source_load(c->data_opt, c->cfg.state_dir, &src, err, sizeof(err));
-	if (d == NULL && c->data_opt == NULL) {
-		/* a broken cache: the snapshot, as check and the helper do */
-		log_warnx("%s; falling back to the bundled snapshot", err);
-		d = source_load(NULL, NULL, &src, err, sizeof(err));
-	}
-	if (d == NULL) {
-		log_warnx("export: %s", err);
+	if (cli_export_open(c, o.direct_mask, "export", &ce) != 0)
 		return 1;
-	}
-	if (src.kind == SOURCE_CACHE)
-		state_installed(c->cfg.state_dir, version, sizeof(version), instance,
-		    sizeof(instance));
-	es.kind = source_kind_name(src.kind);
-	es.path = src.path;
-	es.version = version;
-	es.instance = instance;
-	rc = 1;
-	if (export_prepare(&x, d, &c->cfg.policy, o.direct_mask, &es, err,
-	    sizeof(err)) != 0)
-		log_warnx("export: %s", err);
-	else if (ex->write(&x, &o, err, sizeof(err)) != 0)
+	rc = 0;
+	if (ex->write(&ce.x, &o, err, sizeof(err)) != 0) {
 		log_warnx("export %s: %s", ex->name, err);
-	else
-		rc = 0;
-	export_release(&x);
-	endpoints_free(d);
+		rc = 1;
+	}
+	cli_export_close(&ce);
 	return rc;
 }

@@ -35,11 +35,13 @@ cli_usage(FILE *f)
 "        the data in use (source, version, age) and the last update\n"
 "  diff OLD NEW [--json]\n"
 "        what changed between two endpoint data files\n"
-"  export squid|pac|mmdb -o PATH [--proxy STRING]\n"
+"  export squid|haproxy|pac|mmdb -o PATH [--proxy STRING]\n"
 "         [--direct optimize|optimize,allow] [--database-type NAME]\n"
 "        the same decisions as check (without ports) as Squid ACL files,\n"
 "        HAProxy maps, a PAC file or an MMDB, written atomically\n"
-
+"  haproxy-push --socket PATH --dir DIR [--timeout SECONDS]\n"
+"        regenerate the HAProxy maps and replace them in the running\n"
+"        HAProxy through its runtime API (no reload), then in DIR\n"
 "\n"
 "Options:\n"
 "  -c CONF          configuration file (default " M365_DEFAULT_CONFIG ")\n"
@@ -97,6 +99,7 @@ static const struct command {
 	{ "config-test", cmd_config_test },
 	{ "diff", cmd_diff },
 	{ "export", cmd_export },
+	{ "haproxy-push", cmd_haproxy_push },
 	{ "status", cmd_status },
 	{ "update", cmd_update },
 };

@@ -14,6 +14,7 @@
 
 static const struct exporter exporters[] = {
 	{ "squid", export_squid },
+	{ "haproxy", export_haproxy },
 	{ "pac", export_pac },
 	{ "mmdb", export_mmdb },
 };

@@ -116,6 +116,8 @@ const struct exporter *export_find(const char *name);
 /* The writers (export/FORMAT.c). */
 int export_squid(const struct export_ctx *x, const struct export_opts *o,
     char *err, size_t errlen);
+int export_haproxy(const struct export_ctx *x, const struct export_opts *o,
+    char *err, size_t errlen);
 int export_pac(const struct export_ctx *x, const struct export_opts *o,
     char *err, size_t errlen);
 int export_mmdb(const struct export_ctx *x, const struct export_opts *o,

@@ -1,0 +1,103 @@
+/* haproxy.h - HAProxy map files ("export haproxy") and their live
+ * replacement through HAProxy's runtime API ("haproxy-push").
+ *
+ * Eight maps, all always written (HAProxy refuses a configuration naming
+ * a missing map file); the never_direct ones are looked up first and win:
+ *
+ *   m365-never-names.map      map_str  exact names            value "never"
+ *   m365-never-suffixes.map   map_end  "*x" patterns: key x   value "never"
+ *   m365-never-patterns.map   map_reg  other globs, anchored  value "never"
+ *   m365-never-ips.map        map_ip   prefixes               "never" or "-"
+ *   m365-direct-names.map     map_str                         category
+ *   m365-direct-suffixes.map  map_end                         category
+ *   m365-direct-patterns.map  map_reg                         category
+ *   m365-direct-ips.map       map_ip                          category or "-"
+ *
+ * Values: "optimize", "allow", "default" (when the policy makes Default
+ * direct) or "custom" (extra_direct alone).  "-" marks the two guard
+ * entries of the ip maps (::/96 and 2002::/16): HAProxy's map_ip looks an
+ * IPv6 address of those forms up as the IPv4 address it embeds, which
+ * "m365-direct check" does not do; the guards stop that.  See
+ * configs/haproxy/ for the frontends that use the maps. */
+#ifndef M365_EXPORT_HAPROXY_H
+#define M365_EXPORT_HAPROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "export.h"
+
+enum haproxy_map_id {
+	HAPROXY_NEVER_NAMES,
+	HAPROXY_NEVER_SUFFIXES,
+	HAPROXY_NEVER_PATTERNS,
+	HAPROXY_NEVER_IPS,
+	HAPROXY_DIRECT_NAMES,
+	HAPROXY_DIRECT_SUFFIXES,
+	HAPROXY_DIRECT_PATTERNS,
+	HAPROXY_DIRECT_IPS,
+	HAPROXY_MAPS
+};
+
+/* One generated map file: comment lines, then one "key value" line per
+ * entry. */
+struct haproxy_map {
+	const char *file;               /* "m365-direct-names.map"; static */
+	struct export_buf text;         /* the whole file */
+	size_t entries_at;              /* offset of the first entry line */
+	size_t n_entries;
+};
+
+struct haproxy_maps {
+	struct haproxy_map map[HAPROXY_MAPS];
+};
+
+/* Builds the eight maps from x (deterministic: same entries, same bytes).
+ * Returns 0, or -1 with err (out of memory); *m is then empty.  Free with
+ * haproxy_maps_free (also after a failure). */
+int haproxy_maps_build(const struct export_ctx *x, struct haproxy_maps *m,
+    char *err, size_t errlen);
+void haproxy_maps_free(struct haproxy_maps *m);
+
+/* Writes every map to dir (made when missing, one level), each file
+ * atomically.  Returns 0 or -1 with err. */
+int haproxy_maps_install(const struct haproxy_maps *m, const char *dir,
+    char *err, size_t errlen);
+
+struct haproxy_push_opts {
+	const char *socket;             /* HAProxy's "stats socket" path */
+	const char *dir;                /* where HAProxy loads the maps from */
+	unsigned timeout_ms;            /* for each runtime API command */
+};
+
+enum haproxy_push_status {
+	HAPROXY_PUSH_DONE,              /* replaced live, verified, files
+	                                   rewritten */
+	HAPROXY_PUSH_RELOAD,            /* HAProxy older than 2.4: files
+	                                   rewritten, a reload is needed */
+	HAPROXY_PUSH_FAILED             /* see err and the report */
+};
+
+struct haproxy_push_report {
+	char version[64];               /* HAProxy's, "" when not asked yet */
+	bool files_written;
+	size_t committed;               /* maps replaced in HAProxy */
+	struct {
+		bool loaded;            /* HAProxy has this map */
+		unsigned long version;  /* the version committed */
+		size_t shown;           /* entries "show map" lists after it */
+	} map[HAPROXY_MAPS];
+};
+
+/* Replaces the maps HAProxy has loaded from o->dir with m, atomically per
+ * map ("prepare map", "add map @N ... <<" in chunks of at most 15 KB,
+ * "commit map"), checks each with "show map", then rewrites the files in
+ * o->dir so that a restart agrees.  With HAProxy older than 2.4 only the
+ * files are rewritten (HAPROXY_PUSH_RELOAD, err says so in one line).
+ * Failing before a commit changes nothing, in HAProxy or on disk.  Returns
+ * the status; err holds the message for anything but HAPROXY_PUSH_DONE. */
+enum haproxy_push_status haproxy_push(const struct haproxy_maps *m,
+    const struct haproxy_push_opts *o, struct haproxy_push_report *r,
+    char *err, size_t errlen);
+
+#endif
