@@ -4,7 +4,7 @@ package Tap;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT = qw(ok diag slurp tap_done);
+our @EXPORT = qw(ok diag slurp spew tap_done);
 
 my ($count, $failed) = (0, 0);
 
@@ -26,6 +26,16 @@ sub slurp {
     binmode $f;
     my $s = <$f>;
     return $s // '';
+}
+
+# Writes text to path (raw bytes); returns the path.
+sub spew {
+    my ($path, $text) = @_;
+    open(my $f, '>', $path) or die "$path: $!";
+    binmode $f;
+    print $f $text;
+    close $f or die "$path: $!";
+    return $path;
 }
 
 # Prints the plan and exits: 0 when every test point passed.

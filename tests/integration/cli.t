@@ -34,13 +34,6 @@ for my $bin ($CLI, $ACL) {
     exit 1;
 }
 
-sub spew {
-    my ($path, $text) = @_;
-    open(my $f, '>', $path) or die "$path: $!";
-    print $f $text;
-    close $f;
-    return $path;
-}
 
 # run($prog, [args], $stdin): { rc, out, err }
 my $RUNS = 0;

@@ -61,13 +61,6 @@ unless ($GEOIP2) {
     exit 1;
 }
 
-sub spew {
-    my ($path, $text) = @_;
-    open(my $f, '>', $path) or die "$path: $!";
-    print $f $text;
-    close $f or die "$path: $!";
-    return $path;
-}
 
 # run([argv], stdin_file): { rc, out, err }, killed after 60 s.
 my $RUNS = 0;

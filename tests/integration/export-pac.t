@@ -42,13 +42,6 @@ if (system($PY, '-c', 'import pacparser') != 0) {
     exit 1;
 }
 
-sub spew {
-    my ($path, $text) = @_;
-    open(my $f, '>', $path) or die "$path: $!";
-    print $f $text;
-    close $f;
-    return $path;
-}
 
 # run([argv], $stdin): { rc, out, err }
 my $RUNS = 0;

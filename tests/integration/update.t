@@ -68,14 +68,6 @@ my $GUID_RE = qr/\A[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
 delete @ENV{qw(http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
     no_proxy NO_PROXY)};
 
-sub spew {
-    my ($path, $text) = @_;
-    open(my $f, '>', $path) or die "$path: $!";
-    binmode $f;
-    print $f $text;
-    close $f or die "$path: $!";
-    return $path;
-}
 
 # =========================================================================
 # Certificates: a test CA and what it signs, a rogue CA
