@@ -14,9 +14,7 @@ CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DM365_VERSION=\"fu
     -Imatcher -Ihelper -g -O1 -fno-omit-frame-pointer
     -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
     $PKG_CFLAGS"
-LIB_SRC="matcher/log.c matcher/parse.c matcher/prefix.c matcher/host.c
-    matcher/names.c matcher/endpoints.c matcher/config.c matcher/matcher.c
-    matcher/source.c helper/proto.c"
+LIB_SRC="$(ls matcher/*.c) helper/proto.c helper/memo.c"
 objs=""
 for src in $LIB_SRC; do
 	obj="$OUT/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
@@ -26,7 +24,7 @@ for src in $LIB_SRC; do
 done
 # the bundled snapshot (.incbin relative to the repo root)
 $CC -c -o "$OUT/snapshot.o" matcher/snapshot.S
-for t in fuzz_endpoints fuzz_proto; do
+for t in fuzz_endpoints fuzz_proto fuzz_config; do
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" "tests/fuzz/$t.c" $objs \
 		"$OUT/snapshot.o" $PKG_LIBS
