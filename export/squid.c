@@ -447,8 +447,11 @@ emit_flavour(struct export_buf *b, const struct squid_flavour *f,
 	}
 }
 
+/* Writes one fragment: the header, intro (comment lines), then the ACLs of
+ * flavour f, to dir/name. */
 static int
-install_conf(const struct export_ctx *x, const char *dir,
+install_fragment(const struct export_ctx *x, const char *dir,
+    const char *name, const struct squid_flavour *f, const char *intro,
     const struct squid_side *direct, const struct squid_side *never,
     char *err, size_t errlen)
 {
@@ -457,7 +460,22 @@ install_conf(const struct export_ctx *x, const char *dir,
 	int rc;
 
 	export_buf_header(&b, x, "# ");
-	export_buf_printf(&b, "#\n"
+	export_buf_add(&b, intro, strlen(intro));
+	emit_flavour(&b, f, direct, never, dir);
+	rc = squid_path(path, dir, name, err, errlen) != 0 ? -1 :
+	    export_buf_install(&b, path, err, errlen);
+	export_buf_free(&b);
+	return rc;
+}
+
+static int
+install_conf(const struct export_ctx *x, const char *dir,
+    const struct squid_side *direct, const struct squid_side *never,
+    char *err, size_t errlen)
+{
+	char intro[1024 + PATH_MAX];
+
+	snprintf(intro, sizeof(intro), "#\n"
 	    "# A squid.conf fragment.  It defines the ACL m365_direct: the "
 	    "request's host\n"
 	    "# (URL host, or CONNECT host for HTTPS) is direct.  Use, for "
@@ -471,11 +489,8 @@ install_conf(const struct export_ctx *x, const char *dir,
 	    "this\n"
 	    "# file (Squid built with OpenSSL only).\n\n", dir, SQUID_CONF,
 	    SQUID_SNI_CONF);
-	emit_flavour(&b, &flavour_http, direct, never, dir);
-	rc = squid_path(path, dir, SQUID_CONF, err, errlen) != 0 ? -1 :
-	    export_buf_install(&b, path, err, errlen);
-	export_buf_free(&b);
-	return rc;
+	return install_fragment(x, dir, SQUID_CONF, &flavour_http, intro, direct,
+	    never, err, errlen);
 }
 
 static int
@@ -483,12 +498,9 @@ install_sni_conf(const struct export_ctx *x, const char *dir,
     const struct squid_side *direct, const struct squid_side *never,
     char *err, size_t errlen)
 {
-	struct export_buf b = { 0 };
-	char path[PATH_MAX];
-	int rc;
+	char intro[1024 + PATH_MAX];
 
-	export_buf_header(&b, x, "# ");
-	export_buf_printf(&b, "#\n"
+	snprintf(intro, sizeof(intro), "#\n"
 	    "# A squid.conf fragment for Squid built with OpenSSL "
 	    "(squid-openssl), to include\n"
 	    "# after %s.  It defines the ACL m365_direct_sni: the TLS "
@@ -501,11 +513,8 @@ install_sni_conf(const struct export_ctx *x, const char *dir,
 	    "#   ssl_bump peek step1\n"
 	    "#   ssl_bump splice m365_direct_sni\n\n", SQUID_CONF, dir,
 	    SQUID_SNI_CONF);
-	emit_flavour(&b, &flavour_sni, direct, never, dir);
-	rc = squid_path(path, dir, SQUID_SNI_CONF, err, errlen) != 0 ? -1 :
-	    export_buf_install(&b, path, err, errlen);
-	export_buf_free(&b);
-	return rc;
+	return install_fragment(x, dir, SQUID_SNI_CONF, &flavour_sni, intro,
+	    direct, never, err, errlen);
 }
 
 static void
