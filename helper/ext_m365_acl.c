@@ -639,14 +639,15 @@ answer_lines(struct helper *h, struct reader *rd)
 		rd->len = 0;    /* drop the rest until LF */
 }
 
-/* Reads what stdin has and answers every complete line.  Returns 1 to go
- * on (also after EINTR), 0 at EOF (a last line without LF answered), -1
- * on a read error. */
+/* Reads what stdin has and answers every complete line, with the rules
+ * reloaded first if they changed.  Returns 1 to go on (also after EINTR),
+ * 0 at EOF (a last line without LF answered), -1 on a read error. */
 static int
 read_and_answer(struct helper *h, struct reader *rd)
 {
 	ssize_t r = read(STDIN_FILENO, rd->in + rd->len, IN_CAP - rd->len);
 
+	maybe_reload(h);
 	if (r < 0 && errno == EINTR)
 		return 1;
 	if (r < 0) {
@@ -672,7 +673,6 @@ serve(struct helper *h, struct reader *rd)
 	for (;;) {
 		int r = read_and_answer(h, rd);
 
-		maybe_reload(h);
 		flush_out(h);
 		if (r <= 0)
 			return r < 0;
@@ -696,10 +696,13 @@ serve_polling(struct helper *h, struct reader *rd)
 			fds[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
 		first = n;
 		n += resolver_pollfds(h->resolver, fds + n, RESOLVE_MAX_FDS);
-		if (poll(fds, n, resolver_timeout_ms(h->resolver)) < 0 &&
-		    errno != EINTR) {
-			log_warn("poll");
-			return 1;
+		if (poll(fds, n, resolver_timeout_ms(h->resolver)) < 0) {
+			if (errno != EINTR) {
+				log_warn("poll");
+				return 1;
+			}
+			maybe_reload(h);        /* SIGHUP */
+			continue;
 		}
 		if (!eof && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			r = read_and_answer(h, rd);
@@ -707,7 +710,6 @@ serve_polling(struct helper *h, struct reader *rd)
 			return 1;
 		eof |= r == 0;
 		resolver_process(h->resolver, fds + first, n - first);
-		maybe_reload(h);
 		flush_out(h);
 	}
 	return 0;
