@@ -1,0 +1,386 @@
+#!/usr/bin/perl
+# The cases of tests/integration/verify-sni.t, run by it inside a private
+# network namespace (LS_DIR: its temp dir): ext_m365_acl --verify-sni dns
+# against a dnsmasq on 127.0.0.1 and a silent DNS server (dns_slow.py),
+# with exact answers, answer times, query counts in dnsmasq's log, the
+# helper's cache.log side and its memory.  TAP output (Tap.pm).
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::Bin;
+use Tap;
+use Errno qw(EAGAIN EINTR);
+use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
+use File::Basename qw(dirname);
+use IO::Select;
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(sleep time);
+
+chdir(dirname(__FILE__) . '/../..') or die "chdir: $!";
+my $B   = $ENV{M365_BUILD} || 'build/rel';
+my $ACL = "$B/ext_m365_acl";
+my $WW  = 'tests/data/worldwide-c2025.json';
+my $DIR = $ENV{LS_DIR} or die "run by verify-sni.t (LS_DIR unset)\n";
+my $PY  = $ENV{LS_PY} || '/usr/bin/python3';
+$SIG{PIPE} = 'IGNORE';
+
+# --- background servers ---------------------------------------------------
+my @KIDS;
+sub start_bg {
+    my ($out, @cmd) = @_;
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        open(STDIN, '<', '/dev/null') or die;
+        open(STDOUT, '>>', $out) or die;
+        open(STDERR, '>&', \*STDOUT) or die;
+        exec(@cmd) or exit 127;
+    }
+    push @KIDS, $pid;
+    return $pid;
+}
+sub stop_pid {
+    my ($pid) = @_;
+    return unless $pid && kill(0, $pid);
+    kill 'TERM', $pid;
+    my $t0 = time;
+    while (waitpid($pid, WNOHANG) == 0) {
+        if (time - $t0 > 3) { kill 'KILL', $pid; waitpid($pid, 0); last }
+        sleep 0.02;
+    }
+    @KIDS = grep { $_ != $pid } @KIDS;
+}
+END { my $rc = $?; stop_pid($_) for @KIDS; $? = $rc }
+
+sub free_port {
+    for (1 .. 50) {
+        my $u = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+            Proto => 'udp') or die "udp socket: $!";
+        my $p = $u->sockport;
+        my $t = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $p,
+            Proto => 'tcp', Listen => 1, ReuseAddr => 1) or next;
+        return $p;
+    }
+    die "no free port\n";
+}
+
+# A DNS query for name (type A), raw; the ID is random enough.
+sub dns_query {
+    my ($name) = @_;
+    my $q = pack('nnnnnn', int(rand(65535)), 0x0100, 1, 0, 0, 0);
+    $q .= pack('C', length $_) . $_ for split /\./, $name;
+    return $q . pack('Cnn', 0, 1, 1);
+}
+# Whether a DNS server answers on 127.0.0.1:port within 0.2 s.
+sub dns_answers {
+    my ($port, $name) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+        Proto => 'udp') or return 0;
+    $s->send(dns_query($name));
+    return 0 unless IO::Select->new($s)->can_read(0.2);
+    my $buf;
+    return defined($s->recv($buf, 4096)) && length($buf) >= 12;
+}
+
+my $DPORT  = free_port();       # dnsmasq
+my $SPORT  = free_port();       # never answers
+$SPORT = free_port() while $SPORT == $DPORT;
+my $DNSLOG = "$DIR/dnsmasq.log";
+my $DNS_PID;
+my $STARTS = 0;
+my @DNS_ARGS = ('-c', '/dev/null', '--data', 'tests/data/worldwide-c2025.json',
+    '--concurrency', '--fields', 'sni,host,port');
+
+# (Re)starts dnsmasq with @records (host-record values: name,addr...,ttl),
+# authoritative for officeapps.live.com (NXDOMAIN for names it does not
+# know) and REFUSED for everything else (no upstream).
+sub start_dns {
+    my (@records) = @_;
+    stop_pid($DNS_PID) if $DNS_PID;
+    my $conf = "$DIR/dnsmasq" . ++$STARTS . '.conf';
+    spew($conf, join '', map { "$_\n" } "port=$DPORT",
+        'listen-address=127.0.0.1', 'bind-interfaces', 'no-resolv',
+        'no-hosts', 'user=root', 'pid-file=', 'log-queries',
+        "log-facility=$DNSLOG", 'local=/officeapps.live.com/',
+        map { "host-record=$_" } @records);
+    $DNS_PID = start_bg("$DIR/dnsmasq.out", 'dnsmasq', '--no-daemon',
+        '-C', $conf);
+    for (1 .. 50) {
+        return 1 if dns_answers($DPORT, "ready$STARTS.officeapps.live.com");
+        sleep 0.1;
+    }
+    return 0;
+}
+
+# How many queries (A and AAAA) dnsmasq logged for name.
+sub queries {
+    my ($name) = @_;
+    my $n = () = slurp($DNSLOG) =~ /query\[(?:A|AAAA)\] \Q$name\E from/g;
+    return $n;
+}
+# Waits until dnsmasq logged a query for name (so every query asked before
+# it is in the log too); returns whether it did.
+sub logged {
+    my ($name) = @_;
+    for (1 .. 100) {
+        return 1 if queries($name) > 0;
+        sleep 0.02;
+    }
+    return 0;
+}
+
+# Has a helper ask dnsmasq for sentinelN.officeapps.live.com and waits
+# until the query is in the log: every query asked before is in it too.
+sub sentinel {
+    my ($n) = @_;
+    my $name = "sentinel$n.officeapps.live.com";
+    my $h = helper(@DNS_ARGS, '--verify-sni', 'dns', '--dns-server',
+        "127.0.0.1:$DPORT");
+    say_lines($h, "1 $name 192.0.2.10 443");
+    finish($h);
+    return logged($name);
+}
+
+# --- the helper -----------------------------------------------------------
+# Started with pipes; answers are read as they come, each with the time it
+# was read.
+my $RUNS = 0;
+sub helper {
+    my (@args) = @_;
+    my $err = "$DIR/helper" . ++$RUNS . '.err';
+    pipe(my $c_in, my $p_out) or die;
+    pipe(my $p_in, my $c_out) or die;
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        close $p_out; close $p_in;
+        open(STDIN, '<&', $c_in) or die;
+        open(STDOUT, '>&', $c_out) or die;
+        open(STDERR, '>', $err) or die;
+        exec($ACL, @args) or exit 127;
+    }
+    close $c_in; close $c_out;
+    fcntl($p_out, F_SETFL, fcntl($p_out, F_GETFL, 0) | O_NONBLOCK);
+    return { pid => $pid, w => $p_out, r => $p_in, wbuf => '', rbuf => '',
+        ans => [], errfile => $err, eof => 0 };
+}
+
+# Moves bytes both ways until the input is written (when $drain) and
+# $until returns true, or the deadline.
+sub pump {
+    my ($h, $deadline, $until) = @_;
+    while (time < $deadline) {
+        return 1 if $until->() && $h->{wbuf} eq '';
+        my $rs = IO::Select->new; $rs->add($h->{r}) unless $h->{eof};
+        my $ws = IO::Select->new; $ws->add($h->{w}) if $h->{wbuf} ne '' && $h->{w};
+        last if !$rs->count && !$ws->count;
+        my ($r, $w) = IO::Select->select($rs, $ws, undef, $deadline - time);
+        if ($w && @$w) {
+            my $n = syswrite($h->{w}, $h->{wbuf});
+            if (defined $n) { substr($h->{wbuf}, 0, $n) = '' }
+            elsif ($! != EAGAIN && $! != EINTR) { $h->{wbuf} = '' }
+        }
+        if ($r && @$r) {
+            my $n = sysread($h->{r}, $h->{rbuf}, 65536, length $h->{rbuf});
+            my $t = time;
+            if (!$n) { $h->{eof} = 1; next }
+            while ($h->{rbuf} =~ s/^([^\n]*)\n//) { push @{ $h->{ans} }, [ $t, $1 ] }
+        }
+    }
+    return $until->() && $h->{wbuf} eq '';
+}
+
+# Writes the lines (LF added); returns the time the last byte was written.
+sub say_lines {
+    my ($h, @lines) = @_;
+    $h->{wbuf} .= join '', map { "$_\n" } @lines;
+    pump($h, time + 10, sub { 1 });
+    return time;
+}
+
+# Reads until n answers in all came (or timeout seconds passed).
+sub wait_answers {
+    my ($h, $n, $timeout) = @_;
+    return pump($h, time + ($timeout // 5), sub { @{ $h->{ans} } >= $n });
+}
+
+# Closes the helper's stdin and reads until EOF; returns its exit status
+# (-1 when it had not exited after timeout seconds) and keeps its stderr.
+sub finish {
+    my ($h, $timeout) = @_;
+    $timeout //= 10;
+    my $t0 = time;
+    pump($h, $t0 + $timeout, sub { 1 });
+    close $h->{w}; $h->{w} = undef;
+    pump($h, $t0 + $timeout, sub { $h->{eof} });
+    my $w;
+    while (($w = waitpid($h->{pid}, WNOHANG)) == 0 && time - $t0 < $timeout) { sleep 0.01 }
+    $h->{took} = time - $t0;
+    if ($w == 0) { kill 'KILL', $h->{pid}; waitpid($h->{pid}, 0); $h->{rc} = -1 }
+    else { $h->{rc} = $? & 127 ? 128 + ($? & 127) : $? >> 8 }
+    $h->{err} = slurp($h->{errfile});
+    return $h->{rc};
+}
+
+# The answers per channel ID: { ID => [ [time, answer without ID], ... ] }.
+sub by_id {
+    my ($h) = @_;
+    my %a;
+    for (@{ $h->{ans} }) {
+        my ($t, $l) = @$_;
+        my ($id, $rest) = $l =~ /^(\S+) (.*)$/ ? ($1, $2) : ('', $l);
+        push @{ $a{$id} }, [ $t, $rest ];
+    }
+    return \%a;
+}
+sub all_answers { join "\n", map { $_->[1] } @{ $_[0]{ans} } }
+
+# Runs the helper on @lines (IDs 1..n prepended) until EOF; returns it.
+sub run_lines {
+    my ($args, @lines) = @_;
+    my $h = helper(@$args);
+    say_lines($h, map { ($_ + 1) . " $lines[$_]" } 0 .. $#lines);
+    finish($h);
+    return $h;
+}
+
+# Checks that h answered channel id exactly once, with want.
+sub want {
+    my ($h, $id, $want, $desc) = @_;
+    my $a = by_id($h)->{$id} // [];
+    my @got = map { $_->[1] } @$a;
+    ok(@got == 1 && $got[0] eq $want, "$desc: $want",
+        'got: ' . (@got ? join(' | ', @got) : '(no answer)'),
+        'all answers:', all_answers($h), 'stderr:', substr($h->{err} // '', -1500));
+}
+
+# Checks the exit and that every one of ids got exactly one answer, and
+# that nothing answered BH.
+sub want_all_once {
+    my ($h, $label, @ids) = @_;
+    my $a = by_id($h);
+    my @bad = grep { @{ $a->{$_} // [] } != 1 } @ids;
+    my %known = map { $_ => 1 } @ids;
+    my @extra = grep { !$known{$_} } keys %$a;
+    ok(!@bad && !@extra && @{ $h->{ans} } == @ids,
+        "$label: every line answered exactly once (" . scalar(@ids) . ')',
+        'not once: ' . join(' ', map { "$_ x" . scalar(@{ $a->{$_} // [] }) } @bad[0 .. ($#bad < 9 ? $#bad : 9)]),
+        'unexpected ids: ' . join(' ', @extra[0 .. ($#extra < 9 ? $#extra : 9)]));
+    ok(!grep({ $_->[1] =~ /^(\S+ )?BH\b/ } @{ $h->{ans} }), "$label: never BH");
+    ok(defined $h->{rc} && $h->{rc} == 0, "$label: exit 0 at EOF",
+        "rc " . ($h->{rc} // 'running'), 'stderr: ' . substr($h->{err} // '', -1500));
+}
+
+sub vmrss_kib {
+    my ($pid, $key) = @_;
+    my $s = slurp("/proc/$pid/status");
+    return $s =~ /^\Q$key\E:\s+(\d+) kB/m ? $1 : -1;
+}
+
+my @BASE = ('-c', '/dev/null', '--data', $WW, '--concurrency',
+    '--fields', 'sni,host,port');
+my @DNS  = (@BASE, '--verify-sni', 'dns', '--dns-server', "127.0.0.1:$DPORT");
+my @SILENT = (@BASE, '--verify-sni', 'dns', '--dns-server', "127.0.0.1:$SPORT");
+
+# The answers (tests/data/worldwide-c2025.json: *.officeapps.live.com is
+# Allow set 46 with no IP ranges; 13.107.6.152 is Optimize set 1; the
+# 192.0.2.0/24 and 2001:db8::/32 documentation ranges are nowhere).
+my $VER  = 'OK m365=direct m365_category=allow m365_sets=46 m365_reason=sni-verified';
+my $MIS  = 'ERR m365=proxy m365_category=none m365_reason=sni-mismatch';
+my $TMO  = 'ERR m365=proxy m365_category=none m365_reason=dns-timeout';
+my $FAIL = 'ERR m365=proxy m365_category=none m365_reason=dns-failed';
+my $BUSY = 'ERR m365=proxy m365_category=none m365_reason=dns-busy';
+my $NONE = 'ERR m365=proxy m365_category=none';
+my $OPT  = 'OK m365=direct m365_category=optimize m365_sets=1';
+my $REG  = 'outlook.office365.com 13.107.6.152 443';   # direct, no DNS
+
+my @RECORDS = (
+    'v.officeapps.live.com,192.0.2.10,2001:db8::10,60',  # A and AAAA
+    'six.officeapps.live.com,2001:db8::20,60',           # AAAA only
+    'nov.officeapps.live.com,192.0.2.10,60',     # would verify if asked
+    'nd.officeapps.live.com,192.0.2.10,60',
+    'dn.officeapps.live.com,192.0.2.10,60',
+    'cfg.officeapps.live.com,192.0.2.10,60',
+    'off.officeapps.live.com,192.0.2.10,60',
+    'm.officeapps.live.com,192.0.2.30,0',        # TTL 0: never cached
+    'r.officeapps.live.com,192.0.2.32,0',
+    (map { "eof$_.officeapps.live.com,192.0.2.40,60" } 1 .. 5),
+);
+
+my $slow_out = "$DIR/slow.out";
+start_bg($slow_out, $PY, 'tests/integration/dns_slow.py', $SPORT, 'never');
+my $slow_ready = 0;
+for (1 .. 50) { last if ($slow_ready = slurp($slow_out) =~ /ready/); sleep 0.1 }
+ok(start_dns(@RECORDS) && $slow_ready,
+    "dnsmasq on 127.0.0.1:$DPORT, a silent server on $SPORT",
+    slurp("$DIR/dnsmasq.out"), slurp($slow_out));
+
+# =========================================================================
+# Usage
+# =========================================================================
+{
+    for my $bad ([ [ '--verify-sni', 'dns' ], 'needs --concurrency',
+                   '--verify-sni dns without --concurrency' ],
+                 [ [ '--concurrency', '--verify-sni', 'bogus' ], 'dns or off',
+                   '--verify-sni bogus' ],
+                 [ [ '--concurrency', '--verify-sni', 'dns', '--dns-timeout', '3' ],
+                   '--dns-timeout', '--dns-timeout 3' ],
+                 [ [ '--concurrency', '--verify-sni', 'dns', '--dns-timeout', '0' ],
+                   '--dns-timeout', '--dns-timeout 0' ],
+                 [ [ '--concurrency', '--verify-sni', 'dns', '--dns-timeout', '2.5' ],
+                   '--dns-timeout', '--dns-timeout 2.5' ],
+                 [ [ '--concurrency', '--verify-sni', 'dns', '--dns-timeout', 'x' ],
+                   '--dns-timeout', '--dns-timeout x' ]) {
+        my ($args, $msg, $desc) = @$bad;
+        my $h = helper('-c', '/dev/null', '--data', $WW,
+            '--fields', 'sni,host,port', @$args);
+        say_lines($h, '1 v.officeapps.live.com 192.0.2.10 443');
+        finish($h);
+        ok($h->{rc} == 2 && !@{ $h->{ans} } && index($h->{err}, $msg) >= 0,
+            "$desc: exit 2, says so ($msg), answers nothing",
+            "rc $h->{rc}", "stderr: $h->{err}", 'out: ' . all_answers($h));
+    }
+
+    # verify_sni = dns from the configuration without --concurrency: runs,
+    # says the check is off, asks no DNS.
+    my $conf = spew("$DIR/verify.conf", "verify_sni = dns\n"
+        . "dns_servers = 127.0.0.1:$DPORT\n" . "dns_timeout = 1\n");
+    my $h = helper('-c', $conf, '--data', $WW, '--fields', 'sni,host,port');
+    say_lines($h, 'cfg.officeapps.live.com 192.0.2.10 443');
+    finish($h);
+    ok($h->{rc} == 0 && all_answers($h) eq $MIS
+        && $h->{err} =~ /verify_sni = dns needs --concurrency.*off/,
+        'config verify_sni = dns without --concurrency: runs, says the check is off, sni-mismatch',
+        "rc $h->{rc}", 'out: ' . all_answers($h), "stderr: $h->{err}");
+
+    # ... and with --concurrency the configuration's check is on.
+    $h = helper('-c', $conf, '--data', $WW, '--concurrency', '--fields', 'sni,host,port');
+    say_lines($h, '1 cfg.officeapps.live.com 192.0.2.10 443');
+    finish($h);
+    want($h, 1, $VER, 'config verify_sni = dns with --concurrency');
+
+    # --verify-sni off beats the configuration
+    $h = helper('-c', $conf, '--data', $WW, '--concurrency', '--fields',
+        'sni,host,port', '--verify-sni', 'off');
+    say_lines($h, '1 off.officeapps.live.com 192.0.2.10 443');
+    finish($h);
+    want($h, 1, $MIS, '--verify-sni off over verify_sni = dns');
+    sentinel(1);
+    ok(logged('sentinel1.officeapps.live.com')
+        && queries('off.officeapps.live.com') == 0
+        && queries('cfg.officeapps.live.com') > 0,
+        '... asked no DNS for it (the configuration\'s run did)',
+        'off: ' . queries('off.officeapps.live.com'),
+        'cfg: ' . queries('cfg.officeapps.live.com'));
+
+    # a DNS server list that c-ares refuses: the check is off, never direct
+    $h = helper(@BASE, '--verify-sni', 'dns', '--dns-server', 'not-an-address');
+    say_lines($h, '1 v.officeapps.live.com 192.0.2.10 443', "2 $REG");
+    finish($h);
+    ok($h->{rc} == 0 && $h->{err} =~ /DNS check of the SNI is off/,
+        '--dns-server not-an-address: runs, says the check is off',
+        "rc $h->{rc}", "stderr: $h->{err}");
+    want($h, 1, $MIS, '... and the SNI-only IP is not direct');
+    want($h, 2, $OPT, '... the others are answered');
+}
+
+tap_done();
