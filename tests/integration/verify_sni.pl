@@ -383,4 +383,48 @@ ok(start_dns(@RECORDS) && $slow_ready,
     want($h, 2, $OPT, '... the others are answered');
 }
 
+# =========================================================================
+# Answers
+# =========================================================================
+{
+    my @cases = (
+        [ 'v.officeapps.live.com 192.0.2.10 443', $VER, 'A record' ],
+        [ 'v.officeapps.live.com %5B2001:db8::10%5D 443', $VER, 'AAAA record, IPv6 destination in brackets' ],
+        [ 'six.officeapps.live.com %5B2001:db8::20%5D 443', $VER, 'a name with only AAAA' ],
+        [ 'v.officeapps.live.com %5B::ffff:192.0.2.10%5D 443', $VER, 'IPv4-mapped destination' ],
+        [ 'six.officeapps.live.com 192.0.2.20 443', $MIS, 'IPv4 destination, name with only AAAA' ],
+        [ 'v.officeapps.live.com 192.0.2.11 443', $MIS, 'IPv4 not among the addresses' ],
+        [ 'v.officeapps.live.com %5B2001:db8::11%5D 443', $MIS, 'IPv6 not among the addresses' ],
+        [ 'nx.officeapps.live.com 192.0.2.10 443', $MIS, 'NXDOMAIN' ],
+        [ 'r.lync.com 192.0.2.10 443', $FAIL, 'REFUSED' ],
+        [ $REG, $OPT, 'destination IP direct by itself' ],
+        [ 'dn.officeapps.live.com www.example.com 443', $MIS, 'destination a name that is not direct' ],
+        [ 'v.officeapps.live.com 192.0.2.10 25', $NONE, 'a port the SNI\'s sets do not have' ],
+    );
+    my $h = run_lines(\@DNS, map { $_->[0] } @cases);
+    want_all_once($h, 'answers', 1 .. @cases);
+    want($h, $_ + 1, $cases[$_][1], $cases[$_][2]) for 0 .. $#cases;
+    my $n = queries('v.officeapps.live.com');
+    ok($n == 2, "one A and one AAAA query for five checks of one name ($n)");
+
+    # never_direct wins over the DNS check: not even asked.
+    my $conf = spew("$DIR/never.conf", "never_direct = 192.0.2.10\n");
+    $h = helper('-c', $conf, @BASE[2 .. $#BASE], '--verify-sni', 'dns',
+        '--dns-server', "127.0.0.1:$DPORT");
+    say_lines($h, '1 nd.officeapps.live.com 192.0.2.10 443');
+    finish($h);
+    want($h, 1, 'ERR m365=proxy m365_category=none m365_rule=never_direct '
+        . 'm365_reason=sni-mismatch', 'never_direct = 192.0.2.10: its SNI is never verified');
+
+    # Without --verify-sni: a mismatch, and no DNS.
+    $h = run_lines(\@BASE, 'nov.officeapps.live.com 192.0.2.10 443');
+    want($h, 1, $MIS, 'without --verify-sni');
+
+    ok(sentinel(2), 'dnsmasq logged a sentinel query');
+    for my $name ('outlook.office365.com', 'dn.officeapps.live.com',
+        'nd.officeapps.live.com', 'nov.officeapps.live.com') {
+        ok(queries($name) == 0, "no DNS query for $name");
+    }
+}
+
 tap_done();
