@@ -427,4 +427,116 @@ ok(start_dns(@RECORDS) && $slow_ready,
     }
 }
 
+# =========================================================================
+# Every field combination: one answer each, never BH, the helper lives
+# =========================================================================
+{
+    my $long = join('.', ('a' x 60) x 4) . '.officeapps.live.com';
+    my $notname = 'ERR m365=proxy m365_category=none message="SNI: character not allowed in a host name"';
+    my @cases = (
+        [ '- 192.0.2.10 443', $NONE, 'no SNI' ],
+        [ 'v.officeapps.live.com - 443', 'ERR message="missing host"', 'no destination' ],
+        [ '- - 443', 'ERR message="missing host"', 'neither' ],
+        [ '- - -', 'ERR message="missing host"', 'nothing at all' ],
+        [ "v.officeapps.live.com 192.0.2.10 443\r", $VER, 'CR at the end' ],
+        [ 'v.officeapps%2Elive.com 192%2E0.2.10 443', $VER, '%XX escapes in both' ],
+        [ 'V.OFFICEAPPS.LIVE.COM. 192.0.2.10 443', $VER, 'SNI upper-case with a trailing dot' ],
+        [ '%5B2001:db8::10%5D 192.0.2.10 443', $NONE, 'an IPv6 SNI in brackets' ],
+        [ '%5B2001:db8::10%5D %5B2001:db8::10%5D 443', $NONE, 'IPv6 in brackets in both' ],
+        [ 'v.officeapps.live.com %5B2001:db8::10 443',
+          "$MIS message=\"character not allowed in a host name\"", 'an unclosed bracket' ],
+        [ '!!bad!! 192.0.2.10 443', $notname, 'garbage SNI' ],
+        [ 'v.officeapps.live.com%00.evil 192.0.2.10 443', $notname, 'SNI with %00' ],
+        [ '*.officeapps.live.com 192.0.2.10 443', $notname, 'SNI a wildcard' ],
+        [ "$long 192.0.2.10 443",
+          'ERR m365=proxy m365_category=none message="SNI: host name longer than 253 characters"',
+          'SNI of ' . length($long) . ' characters' ],
+        [ '10.1 192.0.2.10 443',
+          'ERR m365=proxy m365_category=none message="SNI: not a host name: the last label is a number, so resolvers read it as an IPv4 address"',
+          'SNI inet_aton reads as an address' ],
+        [ 'v.officeapps.live.com 0xc0.0.2.10 443',
+          "$MIS message=\"not a host name: the last label is a number, so resolvers read it as an IPv4 address\"",
+          'destination inet_aton reads as an address' ],
+        [ '%zz 192.0.2.10 443', 'ERR message="invalid %-escape"', 'a bad %-escape' ],
+        [ 'v.officeapps.live.com 192.0.2.10 99999', 'ERR message="invalid port"', 'a bad port' ],
+        [ 'v.officeapps.live.com', 'ERR message="missing host"', 'a missing field (destination)' ],
+        [ 'v.officeapps.live.com 192.0.2.10', $VER, 'a missing field (port)' ],
+        [ 'v.officeapps.live.com 192.0.2.10 443 - extra', $VER, 'extra fields' ],
+        [ '', 'ERR message="missing host"', 'the ID alone' ],
+        [ $REG, $OPT, 'and a regular request after them' ],
+    );
+    my $h = helper(@DNS);
+    say_lines($h, map { ($_ + 1) . " $cases[$_][0]" } 0 .. $#cases);
+    say_lines($h, '18446744073709551615 v.officeapps.live.com 192.0.2.10 443',
+        '123456789012345678901 v.officeapps.live.com 192.0.2.10 443');
+    wait_answers($h, @cases + 2);
+    say_lines($h, "99 $REG");
+    finish($h);
+    want($h, $_ + 1, $cases[$_][1], $cases[$_][2]) for 0 .. $#cases;
+    want($h, '18446744073709551615', $VER, 'a 20-digit ID on an answer that waited');
+    want($h, 'ERR', 'message="invalid channel ID"', 'a 21-digit ID: answered without one');
+    want($h, 99, $OPT, 'the helper still answers');
+    want_all_once($h, 'field combinations', 1 .. @cases, 99, '18446744073709551615', 'ERR');
+}
+
+# =========================================================================
+# A DNS answer is not memoised: the same request text, the DNS changed
+# =========================================================================
+{
+    my $h = helper(@DNS);       # the memo is on (default --cache-size)
+    say_lines($h, '1 m.officeapps.live.com 192.0.2.30 443',
+        '2 r.officeapps.live.com 192.0.2.33 443', "3 $REG");
+    wait_answers($h, 3);
+    my @now = grep { !/^[mr]\./ } @RECORDS;
+    my $restarted = start_dns(@now, 'm.officeapps.live.com,192.0.2.31,0',
+        'r.officeapps.live.com,192.0.2.33,0');
+    say_lines($h, '4 m.officeapps.live.com 192.0.2.30 443',
+        '5 r.officeapps.live.com 192.0.2.33 443', "6 $REG");
+    wait_answers($h, 6);
+    finish($h);
+    want($h, 1, $VER, 'm.* is 192.0.2.30 (TTL 0)');
+    want($h, 2, $MIS, 'r.* is not 192.0.2.33 (TTL 0)');
+    ok($restarted, 'dnsmasq restarted: m.* is 192.0.2.31, r.* 192.0.2.33');
+    want($h, 4, $MIS, 'the same request for m.*: no longer verified');
+    want($h, 5, $VER, 'the same request for r.*: now verified');
+    want($h, 6, $OPT, 'a memoised regular answer');
+    my ($m, $r) = (queries('m.officeapps.live.com'), queries('r.officeapps.live.com'));
+    ok($m == 4 && $r == 4, "each asked twice, A and AAAA (m.* $m, r.* $r queries)");
+}
+
+# =========================================================================
+# cache.log: a pair once, distinct pairs capped
+# =========================================================================
+{
+    my $h = helper(@DNS, '--cache-size', '0');
+    say_lines($h, (map { "$_ v.officeapps.live.com 192.0.2.11 443" } 1 .. 50),
+        (map { "$_ dn.officeapps.live.com www.example.com 443" } 101 .. 150));
+    wait_answers($h, 100);
+    finish($h);
+    my $a = by_id($h);
+    my @wrong = grep { ($a->{$_}[0][1] // '') ne $MIS || @{ $a->{$_} } != 1 }
+        (1 .. 50, 101 .. 150);
+    ok(!@wrong && @{ $h->{ans} } == 100, '100 mismatches answered once each',
+        'wrong: ' . join(' ', @wrong[0 .. ($#wrong < 9 ? $#wrong : 9)]));
+    my $n1 = () = $h->{err} =~ /not direct \(sni-mismatch\): destination 192\.0\.2\.11 is not direct, SNI v\.officeapps\.live\.com is direct\n/g;
+    my $n2 = () = $h->{err} =~ /not direct \(sni-mismatch\): destination www\.example\.com is not direct, SNI dn\.officeapps\.live\.com is direct\n/g;
+    my $all = () = $h->{err} =~ /not direct \(/g;
+    ok($n1 == 1 && $n2 == 1 && $all == 2,
+        "a pair sent 50 times is logged once (DNS $n1, no DNS $n2, all $all)",
+        "stderr: $h->{err}");
+
+    $h = helper(@DNS, '--cache-size', '0');
+    say_lines($h, map { "$_ p$_.officeapps.live.com www.example.com 443" } 1 .. 100);
+    wait_answers($h, 100);
+    finish($h);
+    $a = by_id($h);
+    @wrong = grep { ($a->{$_}[0][1] // '') ne $MIS || @{ $a->{$_} } != 1 } 1 .. 100;
+    ok(!@wrong && @{ $h->{ans} } == 100, '100 distinct pairs answered once each');
+    $all = () = $h->{err} =~ /not direct \(/g;
+    my $more = () = $h->{err} =~ /more SNI mismatches not logged/g;
+    ok($all == 20 && $more == 0,
+        "100 distinct pairs: 20 lines logged in the first minute ($all, $more \"more\" lines)",
+        "stderr: $h->{err}");
+}
+
 tap_done();
