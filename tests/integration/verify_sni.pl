@@ -539,4 +539,114 @@ ok(start_dns(@RECORDS) && $slow_ready,
         "stderr: $h->{err}");
 }
 
+# =========================================================================
+# A silent DNS server: dns-timeout after --dns-timeout, nobody else waits
+# =========================================================================
+for my $timeout (1, 0.5) {
+    my $h = helper(@SILENT, '--dns-timeout', $timeout);
+    my $t1 = say_lines($h, '1 t.officeapps.live.com 192.0.2.10 443');
+    pump($h, time + 0.3, sub { 0 });
+    my $t2 = say_lines($h, "2 $REG", '3 - - 443');
+    wait_answers($h, 3, $timeout + 2);
+    finish($h);
+    my $a = by_id($h);
+    want($h, 1, $TMO, "--dns-timeout $timeout, silent server");
+    my $took = ($a->{1}[0][0] // 1e9) - $t1;
+    ok($took >= $timeout && $took < $timeout + 0.5,
+        sprintf('... after %.3f s (%s .. %s)', $took, $timeout, $timeout + 0.5));
+    want($h, 2, $OPT, '... another channel meanwhile');
+    want($h, 3, 'ERR message="missing host"', '... a malformed line meanwhile');
+    my ($d2, $d3) = map { ($a->{$_}[0][0] // 1e9) - $t2 } 2, 3;
+    ok($d2 < 0.25 && $d3 < 0.25 && $h->{ans}[0][1] =~ /^2 /,
+        sprintf('... answered at once (%.3f s, %.3f s), before the waiting one', $d2, $d3),
+        'order: ' . join(' ', map { (split / /, $_->[1])[0] } @{ $h->{ans} }));
+    ok($h->{rc} == 0, '... exit 0');
+}
+
+# A reload (SIGHUP) while an answer waits.
+{
+    my $h = helper(@SILENT, '--dns-timeout', '0.5');
+    say_lines($h, '1 h.officeapps.live.com 192.0.2.10 443');
+    pump($h, time + 0.1, sub { 0 });
+    kill 'HUP', $h->{pid};
+    pump($h, time + 0.1, sub { 0 });
+    say_lines($h, "2 $REG");
+    wait_answers($h, 2, 3);
+    finish($h);
+    want($h, 1, $TMO, 'SIGHUP while an answer waits: it is still answered');
+    want($h, 2, $OPT, '... and the next request');
+    ok($h->{rc} == 0 && $h->{err} =~ /loaded/, '... reloaded, exit 0', "stderr: $h->{err}");
+}
+
+# =========================================================================
+# EOF while answers wait: all written, exit 0
+# =========================================================================
+{
+    my $h = helper(@DNS);
+    say_lines($h, map { "$_ eof$_.officeapps.live.com 192.0.2.40 443" } 1 .. 5);
+    finish($h);     # closes stdin at once
+    want($h, $_, $VER, "EOF at once, dnsmasq: answer $_") for 1 .. 5;
+    want_all_once($h, 'EOF with dnsmasq', 1 .. 5);
+
+    $h = helper(@SILENT, '--dns-timeout', '1');
+    say_lines($h, (map { "$_ eof$_.officeapps.live.com 192.0.2.40 443" } 1 .. 5),
+        "6 $REG");
+    finish($h);
+    my $a = by_id($h);
+    my @wrong = grep { ($a->{$_}[0][1] // '') ne $TMO } 1 .. 5;
+    ok(!@wrong, 'EOF at once, silent server: five dns-timeout answers',
+        'all: ' . all_answers($h));
+    want($h, 6, $OPT, '... and the regular one');
+    want_all_once($h, 'EOF with a silent server', 1 .. 6);
+    ok($h->{took} >= 1 && $h->{took} < 1.5,
+        sprintf('... exits after the timeout (%.3f s)', $h->{took}));
+}
+
+# =========================================================================
+# Flood: 2000 distinct names to a silent server, regular requests between
+# =========================================================================
+{
+    my ($N, $CHUNK, $MAXW) = (2000, 100, 256);
+    my $h = helper(@SILENT, '--dns-timeout', '1', '--cache-size', '0');
+    say_lines($h, "100000 $REG");
+    wait_answers($h, 1);
+    my $rss0 = vmrss_kib($h->{pid}, 'VmRSS');
+    my (%sent, @reg);
+    my $t0 = time;
+    for my $c (0 .. $N / $CHUNK - 1) {
+        my @l = map { my $i = $c * $CHUNK + $_; "$i a.b$i.officeapps.live.com 192.0.2.10 443" }
+            1 .. $CHUNK;
+        my $id = 100001 + $c;
+        push @reg, $id;
+        splice(@l, $CHUNK / 2, 0, "$id $REG");
+        $sent{$id} = say_lines($h, @l);
+    }
+    pump($h, $t0 + 0.5, sub { 0 });
+    $sent{200000} = say_lines($h, "200000 $REG");   # while 256 wait
+    wait_answers($h, $N + @reg + 2, 5);
+    my $rss1 = vmrss_kib($h->{pid}, 'VmHWM');
+    finish($h);
+    my $took = time - $t0;
+    my $a = by_id($h);
+    want_all_once($h, "flood of $N", 1 .. $N, 100000, @reg, 200000);
+    my $nt = grep { ($a->{$_}[0][1] // '') eq $TMO } 1 .. $N;
+    my $nb = grep { ($a->{$_}[0][1] // '') eq $BUSY } 1 .. $N;
+    ok($nt == $MAXW && $nb == $N - $MAXW,
+        "... $MAXW wait and time out, the rest dns-busy ($nt, $nb)");
+    my @late = grep { ($a->{$_}[0][1] // '') ne $OPT
+        || $a->{$_}[0][0] - $sent{$_} > 0.3 } @reg, 200000;
+    ok(!@late, '... the regular requests answered at once (< 0.3 s)',
+        map { sprintf('%s: %s after %.3f s', $_, $a->{$_}[0][1] // 'none',
+            ($a->{$_}[0][0] // 1e9) - $sent{$_}) } @late);
+    my $grow = ($rss1 - $rss0) / 1024;
+    ok($rss0 > 0 && $grow < 16, sprintf('... memory: VmRSS %.1f MiB before, '
+        . 'VmHWM %.1f MiB after (+%.1f MiB < 16)', $rss0 / 1024, $rss1 / 1024, $grow));
+    ok($B =~ /san/ || $rss1 < 64 * 1024,
+        sprintf('... VmHWM %.1f MiB < 64 MiB (not checked under ASan)', $rss1 / 1024));
+    my $logged = () = $h->{err} =~ /not direct \(/g;
+    ok($logged <= 20 && length($h->{err}) < 8192,
+        "... cache.log: $logged mismatch lines, " . length($h->{err}) . ' bytes');
+    ok($took < 1 + 1.5, sprintf('... all done in %.2f s (timeout 1 s)', $took));
+}
+
 tap_done();
