@@ -38,7 +38,7 @@ MATCHER_SRC = matcher/log.c matcher/parse.c matcher/prefix.c matcher/host.c \
 MATCHER_OBJ = $(MATCHER_SRC:%.c=$(B)/%.o) $(B)/matcher/snapshot.o
 FEED_SRC = $(wildcard feed/*.c)
 EXPORT_SRC = $(wildcard export/*.c)
-HELPER_SRC = helper/proto.c helper/memo.c helper/ext_m365_acl.c
+HELPER_SRC = helper/proto.c helper/memo.c helper/pairlog.c helper/ext_m365_acl.c
 CLI_SRC = $(wildcard cli/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -96,10 +96,11 @@ $(B)/tests/%: tests/unit/%.c $(B)/tests/suite.o $(B)/libm365export.a \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Ihelper -Itests/unit -o $@ $< \
 		$(B)/tests/suite.o $(B)/helper/proto.o $(B)/helper/memo.o \
+		$(B)/helper/pairlog.o \
 		$(B)/libm365export.a $(B)/libm365feed.a \
 		$(B)/libm365matcher.a $(ALL_LDFLAGS) $(FEED_LIBS) $(PKG_LIBS) \
 		$(MMDB_LIBS) $(CMOCKA_LIBS)
-$(UNIT_BIN): $(B)/helper/proto.o $(B)/helper/memo.o
+$(UNIT_BIN): $(B)/helper/proto.o $(B)/helper/memo.o $(B)/helper/pairlog.o
 
 deps:
 	@sh tests/install-deps.sh

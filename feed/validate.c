@@ -26,8 +26,9 @@
  *     or "localhost" is no Microsoft endpoint but a broken feed).
  * Poison: only wildcards (*, **, ?); a wildcard at the end (outlook.*, *.*,
  * a*: any top-level domain); no whole label in the tail (*com, foo?com);
- * a fixed part that is a public suffix (*.com, *.*.com, *.co.uk,
- * *.microsoft).  Otherwise every name the pattern matches lies under one
+ * a last label that is or can be a number (*.0.1, *.0x1: inet_aton, and
+ * so glibc's resolver, reads such names as IPv4 addresses); a fixed part
+ * that is a public suffix (*.com, *.*.com, *.co.uk, *.microsoft).  Otherwise every name the pattern matches lies under one
  * registrable domain.
  *
  * Public suffixes come from libpsl, never from a list here:
@@ -82,6 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "prefix.h"
 
 #define V4_MIN_LEN 8            /* written length, IPv4 */
@@ -221,6 +223,10 @@ check_pattern(const struct poison *pz, int id, const char *pat, char *err,
 	if (why != NULL)
 		return fail(err, errlen, "set %d: urls: \"%s\": %s", id, pat,
 		    why);
+	if (host_label_is_numeric(host_last_label(pat, strlen(pat)), true))
+		return fail(err, errlen, "set %d: urls: \"%s\": the last label "
+		    "is or can be a number: resolvers read such a name as an "
+		    "IPv4 address", id, pat);
 	if (psl_is_public_suffix2(pz->psl, fixed, PSL_TYPE_ICANN))
 		return fail(err, errlen, "set %d: urls: \"%s\": fixed part "
 		    "\"%s\" is a public suffix", id, pat, fixed);

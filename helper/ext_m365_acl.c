@@ -15,6 +15,7 @@
 #include "log.h"
 #include "matcher.h"
 #include "memo.h"
+#include "pairlog.h"
 #include "parse.h"
 #include "proto.h"
 #include "source.h"
@@ -32,6 +33,7 @@ struct helper {
 	size_t cache_size;
 	bool config_broken;             /* answer everything "not direct" */
 	struct memo *memo;              /* NULL: --cache-size 0 */
+	struct pairlog *pairlog;        /* SNI mismatches logged */
 	struct m365_rules *rules;       /* NULL: the configuration is broken */
 	struct source src;
 	struct timespec last_check;
@@ -307,11 +309,37 @@ prepare(const struct helper *h, const char *line, size_t len,
 	}
 }
 
+/* Tells cache.log that a connection's destination and SNI disagree: once
+ * per pair, and never a flood (pairlog.h).  The values are printed
+ * escaped (vis-like), since the client chose them. */
+static void
+log_mismatch(struct helper *h, const struct proto_request *req,
+    const struct m365_identity *c)
+{
+	struct timespec now;
+	unsigned long dropped;
+	char dst[4 * 64 + 1], sni[4 * 64 + 1];
+
+	if (h->pairlog == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!pairlog_admit(h->pairlog, req->host, req->host_len, req->sni,
+	    req->sni_len, now.tv_sec, &dropped))
+		return;
+	if (dropped > 0)
+		log_warnx("%lu more SNI mismatches not logged", dropped);
+	log_warnx("SNI mismatch, not direct: destination %s is %s, SNI %s is "
+	    "%s", log_escape(req->host, req->host_len, dst, sizeof(dst)),
+	    c->dst.direct ? "direct" : "not direct",
+	    log_escape(req->sni, req->sni_len, sni, sizeof(sni)),
+	    c->sni.direct ? "direct" : "not direct");
+}
+
 static void
 answer(struct helper *h, const struct pending *p)
 {
 	struct proto_request req;
-	struct m365_verdict v;
+	struct m365_identity c;
 	const char *why, *ans;
 	size_t alen, start;
 
@@ -335,10 +363,13 @@ answer(struct helper *h, const struct pending *p)
 		    req.id_len, "configuration error, see cache.log");
 		return;
 	}
-	matcher_lookup(h->rules, req.host, req.host_len, req.port, &v);
+	matcher_lookup_identity(h->rules, req.host, req.host_len,
+	    req.has_sni ? req.sni : NULL, req.sni_len, req.port, &c);
+	if (c.reason == M365_REASON_SNI_MISMATCH)
+		log_mismatch(h, &req, &c);
 	start = h->out_len;
-	h->out_len += proto_format_verdict(h->out + h->out_len, req.id,
-	    req.id_len, &v);
+	h->out_len += proto_format_answer(h->out + h->out_len, req.id,
+	    req.id_len, &c);
 	if (p->memo)
 		memo_put(h->memo, &p->key, h->out + start + p->prefix,
 		    h->out_len - start - p->prefix);
@@ -482,6 +513,10 @@ main(int argc, char **argv)
 	}
 	if (!h.config_broken && h.cache_size > 0 && (h.memo = memo_new(h.cache_size)) == NULL) {
 		log_warnx("out of memory for --cache-size %zu", h.cache_size);
+		return 1;
+	}
+	if ((h.pairlog = pairlog_new()) == NULL) {
+		log_warnx("out of memory");
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &h.last_check);

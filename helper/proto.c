@@ -27,13 +27,14 @@ proto_parse_fields(const char *spec, struct proto_fields *f, const char **why)
 			*why = "too many fields";
 			return -1;
 		}
-		host |= role == PROTO_HOST || role == PROTO_SNI;
+		host |= role == PROTO_HOST;
 		f->role[f->n++] = (enum proto_role)role;
 		spec += len;
 		spec += *spec == ',';
 	}
 	if (!host) {
-		*why = "the fields name neither host nor sni";
+		*why = "the fields must name host (the destination): the SNI "
+		    "alone never makes a connection direct";
 		return -1;
 	}
 	return 0;
@@ -142,14 +143,15 @@ proto_parse_line(const struct proto_fields *f, bool concurrency,
     const char *line, size_t len, struct proto_request *req,
     const char **why)
 {
-	char sni[PROTO_MAX_VALUE];
-	size_t pos = 0, sni_len = 0, tlen, vlen;
+	size_t pos = 0, tlen, vlen;
 	const char *tok;
 	bool have_host = false;
 
 	req->id = NULL;
 	req->id_len = 0;
 	req->host_len = 0;
+	req->sni_len = 0;
+	req->has_sni = false;
 	req->port = -1;
 	if (concurrency) {
 		if (!next_token(line, len, &pos, &tok, &tlen) || !is_id(tok, tlen)) {
@@ -164,7 +166,7 @@ proto_parse_line(const struct proto_fields *f, bool concurrency,
 	    i++) {
 		char val[PROTO_MAX_VALUE];
 		char *dst = f->role[i] == PROTO_HOST ? req->host :
-		    f->role[i] == PROTO_SNI ? sni : val;
+		    f->role[i] == PROTO_SNI ? req->sni : val;
 
 		if (f->role[i] == PROTO_SKIP)
 			continue;
@@ -176,16 +178,12 @@ proto_parse_line(const struct proto_fields *f, bool concurrency,
 		} else if (vlen == 1 && dst[0] == '-') {
 			continue;       /* absent */
 		} else if (f->role[i] == PROTO_SNI) {
-			sni_len = vlen;
+			req->sni_len = vlen;
+			req->has_sni = true;
 		} else {
 			req->host_len = vlen;
 			have_host = true;
 		}
-	}
-	if (sni_len > 0) {
-		memcpy(req->host, sni, sni_len + 1);
-		req->host_len = sni_len;
-		have_host = true;
 	}
 	if (!have_host) {
 		*why = "missing host";
@@ -249,24 +247,33 @@ put_sets(char *p, const struct m365_verdict *v)
 }
 
 size_t
-proto_format_verdict(char *out, const char *id, size_t id_len,
-    const struct m365_verdict *v)
+proto_format_answer(char *out, const char *id, size_t id_len,
+    const struct m365_identity *c)
 {
+	const struct m365_verdict *v = matcher_identity_basis(c);
+	const char *reason = matcher_reason_name(c->reason);
+	const char *message = c->dst.reason != NULL ? c->dst.reason :
+	    c->has_sni ? c->sni.reason : NULL;
 	char *p = put_id(out, id, id_len);
 
-	if (v->direct)
+	if (c->direct)
 		p = PUT_LIT(p, "OK m365=direct m365_category=");
 	else
 		p = PUT_LIT(p, "ERR m365=proxy m365_category=");
-	p = put(p, v->custom ? "custom" : matcher_category_name(v->category));
+	p = put(p, c->custom ? "custom" : matcher_category_name(c->category));
 	p = put_sets(p, v);
 	if (v->never_direct)
 		p = put(p, " m365_rule=never_direct");
 	else if (v->extra_direct)
 		p = put(p, " m365_rule=extra_direct");
-	if (v->reason != NULL) {
-		p = put(p, " message=\"");
-		p = put(p, v->reason);
+	if (reason != NULL) {
+		p = PUT_LIT(p, " m365_reason=");
+		p = put(p, reason);
+	}
+	if (message != NULL) {
+		p = put(p, c->dst.reason == NULL ? " message=\"SNI: " :
+		    " message=\"");
+		p = put(p, message);
 		p = put(p, "\"");
 	}
 	*p++ = '\n';

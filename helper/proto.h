@@ -29,13 +29,18 @@ struct proto_fields {
 struct proto_request {
 	const char *id;                 /* borrowed from the line, or NULL */
 	size_t id_len;
-	char host[PROTO_MAX_VALUE];     /* decoded; the SNI when one came */
+	char host[PROTO_MAX_VALUE];     /* decoded destination (%DST) */
 	size_t host_len;
+	char sni[PROTO_MAX_VALUE];      /* decoded TLS SNI, when has_sni */
+	size_t sni_len;
+	bool has_sni;                   /* an SNI field that is not "-" */
 	int port;                       /* -1 when absent */
 };
 
-/* Parses a --fields list ("host,port", "sni,host,port,skip").  Returns 0,
- * or -1 with a reason in *why. */
+/* Parses a --fields list ("host,port", "sni,host,port,skip").  host is
+ * required: Squid connects to the destination, so the SNI alone can never
+ * make a connection direct (DESIGN.md §3 "Identity").  Returns 0, or -1
+ * with a reason in *why. */
 int proto_parse_fields(const char *spec, struct proto_fields *f,
     const char **why);
 
@@ -51,11 +56,12 @@ int proto_parse_line(const struct proto_fields *f, bool concurrency,
  * returns its length (0 when it is not a valid ID). */
 size_t proto_line_id(const char *line, size_t len);
 
-/* Writes the answer for verdict v to out (at least PROTO_MAX_ANSWER bytes),
- * LF-terminated; returns its length.  m365_category is "custom" when only
- * extra_direct made the host direct. */
-size_t proto_format_verdict(char *out, const char *id, size_t id_len,
-    const struct m365_verdict *v);
+/* Writes the answer for the connection id to out (at least
+ * PROTO_MAX_ANSWER bytes), LF-terminated; returns its length.
+ * m365_category is "custom" when only extra_direct made it direct;
+ * m365_reason says why the SNI changed the destination's verdict. */
+size_t proto_format_answer(char *out, const char *id, size_t id_len,
+    const struct m365_identity *c);
 
 /* Writes "[ID ]ERR message=\"why\"\n" to out; returns its length. */
 size_t proto_format_error(char *out, const char *id, size_t id_len,

@@ -265,6 +265,34 @@ set_update_key(struct cfg_ctx *x, const char *key, const char *value)
 	return true;
 }
 
+/* The keys of the helper's SNI check; false when key is none of them. */
+static bool
+set_sni_key(struct cfg_ctx *x, const char *key, const char *value)
+{
+	struct m365_sni *n = &x->c->sni;
+	uint64_t ms;
+
+	if (strcmp(key, "verify_sni") == 0) {
+		if (strcmp(value, "dns") == 0 || strcmp(value, "off") == 0)
+			n->verify_dns = value[0] == 'd';
+		else
+			cfg_error(x, "verify_sni: \"%s\" is not dns or off", value);
+	} else if (strcmp(key, "dns_servers") == 0) {
+		set_string(x, &n->dns_servers, value);
+	} else if (strcmp(key, "dns_timeout") == 0) {
+		if (parse_millis(value, strlen(value), M365_MAX_DNS_TIMEOUT_MS,
+		    &ms) != 0 || ms == 0)
+			cfg_error(x, "dns_timeout: \"%s\" is not a number of "
+			    "seconds from 0.001 to %u", value,
+			    M365_MAX_DNS_TIMEOUT_MS / 1000);
+		else
+			n->dns_timeout_ms = (unsigned)ms;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void
 set_key(struct cfg_ctx *x, const char *key, const char *value)
 {
@@ -296,7 +324,8 @@ set_key(struct cfg_ctx *x, const char *key, const char *value)
 
 		if (parse_bool(value, b) != 0)
 			cfg_error(x, "%s: \"%s\" is not yes or no", key, value);
-	} else if (!set_update_key(x, key, value)) {
+	} else if (!set_update_key(x, key, value) &&
+	    !set_sni_key(x, key, value)) {
 		cfg_error(x, "unknown key \"%s\"", key);
 	}
 }
@@ -345,6 +374,7 @@ config_init(struct m365_config *c)
 	c->update.timeout = 60;
 	c->update.retries = 3;
 	c->update.retry_delay_ms = 2000;
+	c->sni.dns_timeout_ms = M365_MAX_DNS_TIMEOUT_MS;
 	return c->state_dir == NULL || c->update.base_url == NULL ||
 	    c->update.instance == NULL ? -1 : 0;
 }
@@ -408,6 +438,8 @@ config_free(struct m365_config *c)
 	c->update.base_url = c->update.instance = c->update.ca_file = NULL;
 	c->update.proxy = c->update.tenant = NULL;
 	strlist_clear(&c->update.on_change);
+	free(c->sni.dns_servers);
+	c->sni.dns_servers = NULL;
 }
 
 void

@@ -49,10 +49,21 @@ struct m365_update {
 #define M365_MAX_RETRIES 10
 #define M365_MAX_RETRY_DELAY_MS 600000
 
+/* How the helper checks a TLS SNI it cannot vouch for by the rules alone
+ * (DESIGN.md §3 "Identity"; helper/resolve.h). */
+struct m365_sni {
+	bool verify_dns;                /* verify_sni = dns */
+	char *dns_servers;              /* NULL: /etc/resolv.conf */
+	unsigned dns_timeout_ms;        /* 1..M365_MAX_DNS_TIMEOUT_MS */
+};
+
+#define M365_MAX_DNS_TIMEOUT_MS 2000
+
 struct m365_config {
 	char *state_dir;
 	struct m365_policy policy;
 	struct m365_update update;
+	struct m365_sni sni;
 };
 
 struct config_errors {

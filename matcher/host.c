@@ -92,11 +92,91 @@ may_be_ip(char c)
 	    (c >= 'A' && c <= 'F') || c == ':';
 }
 
+const char *
+host_last_label(const char *name, size_t len)
+{
+	const char *p = name + len;
+
+	while (p > name && p[-1] != '.')
+		p--;
+	return p;
+}
+
+/* The numbers inet_aton reads, [0-9]+ | 0x[0-9a-f]* (decimal, octal, hex;
+ * glibc refuses "08" as octal, but any resolver reads it as a number, not
+ * a name), as a small automaton over lower-case characters: states are
+ * bits, so a set of states is a mask. */
+enum {
+	N_START = 1, N_ZERO = 2, N_DEC = 4, N_X = 8, N_HEX = 16,
+	N_NUMBER = N_ZERO | N_DEC | N_X | N_HEX
+};
+
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* The states reached from states on character c. */
+static unsigned
+number_step(unsigned states, char c)
+{
+	unsigned next = 0;
+	bool digit = c >= '0' && c <= '9';
+
+	if ((states & N_START) && digit)
+		next |= c == '0' ? N_ZERO : N_DEC;
+	if ((states & (N_ZERO | N_DEC)) && digit)
+		next |= N_DEC;
+	if ((states & N_ZERO) && c == 'x')
+		next |= N_X;
+	if ((states & (N_X | N_HEX)) && is_hex(c))
+		next |= N_HEX;
+	return next;
+}
+
+/* The states reached from states on any one character. */
+static unsigned
+number_step_any(unsigned states)
+{
+	static const char reps[] = "01ax"; /* one of each class that counts */
+	unsigned next = 0;
+
+	for (size_t i = 0; i < sizeof(reps) - 1; i++)
+		next |= number_step(states, reps[i]);
+	return next;
+}
+
+bool
+host_label_is_numeric(const char *label, bool glob)
+{
+	unsigned states = N_START;
+
+	/* written out because no library answers "could this glob match a
+	 * number": a run over the label with the set of automaton states */
+	for (const char *p = label; *p != '\0' && *p != '.'; p++) {
+		if (glob && *p == '*') {
+			unsigned prev;
+
+			do {    /* any run of characters: the closure */
+				prev = states;
+				states |= number_step_any(states);
+			} while (states != prev);
+		} else if (glob && *p == '?') {
+			states = number_step_any(states);
+		} else {
+			states = number_step(states, (char)(*p | 0x20));
+		}
+	}
+	return (states & N_NUMBER) != 0;
+}
+
 void
 host_normalise(const char *in, size_t len, struct host_query *q)
 {
 	const char *why;
 	unsigned seen;
+	bool dot = false;
 
 	q->reason = NULL;
 	q->len = 0;
@@ -111,8 +191,10 @@ host_normalise(const char *in, size_t len, struct host_query *q)
 		q->v4 = ip_is_v4_mapped(&q->addr);
 		return;
 	}
-	if (len > 0 && in[len - 1] == '.')
+	if (len > 0 && in[len - 1] == '.') {
 		len--;
+		dot = true;
+	}
 	if (len == 0) {
 		set_invalid(q, "empty host");
 		return;
@@ -124,10 +206,18 @@ host_normalise(const char *in, size_t len, struct host_query *q)
 	/* addresses first, straight from the input: the parsers reject a
 	 * name within a character or two */
 	if (may_be_ip(in[0]) && ip_parse(in, len, &q->addr, &q->v4) == 0) {
+		if (dot) {      /* no resolver agrees on what "1.2.3.4." is */
+			set_invalid(q, "IP address with a trailing dot");
+			return;
+		}
 		q->kind = HOST_IP;
 		return;
 	}
 	why = scan(in, len, q->name, false, &seen);
+	if (why == NULL && host_label_is_numeric(host_last_label(q->name, len),
+	    false))
+		why = "not a host name: the last label is a number, so "
+		    "resolvers read it as an IPv4 address";
 	if (why != NULL) {
 		set_invalid(q, why);
 		return;

@@ -32,6 +32,17 @@ struct host_query {
  * as HOST_INVALID with a reason.  Allocation free. */
 void host_normalise(const char *in, size_t len, struct host_query *q);
 
+/* The last label of name[0..len) (the whole name when it has no dot);
+ * borrowed, it ends at name + len. */
+const char *host_last_label(const char *name, size_t len);
+
+/* Whether the label starting at label (ended by '.' or NUL) is a number
+ * as inet_aton reads one: decimal, octal or 0x-hex digits.  A name whose
+ * last label is a number is an address to glibc's resolver ("10.1",
+ * "0x0a.0.0.1", "3232235777"), so it is never a host name.  With glob, the
+ * label is a pattern's: true when its '*' and '?' could make it one. */
+bool host_label_is_numeric(const char *label, bool glob);
+
 /* Checks a pattern (host name or shExpMatch glob with '*' and '?') and writes
  * its lower-case form to out (size >= len + 1).  Returns 0, or -1 with *why
  * set to a static reason. */

@@ -51,3 +51,32 @@ log_warnx(const char *fmt, ...)
 	log_vwrite(0, fmt, ap);
 	va_end(ap);
 }
+
+const char *
+log_escape(const char *s, size_t len, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (size < 8)
+		return "";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (o + 4 + 4 > size) {         /* room for "\xHH" and "..." */
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c > ' ' && c < 0x7f && c != '\\') {
+			buf[o++] = (char)c;
+			continue;
+		}
+		buf[o++] = '\\';
+		buf[o++] = 'x';
+		buf[o++] = hex[c >> 4];
+		buf[o++] = hex[c & 15];
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -5,8 +5,15 @@
 #ifndef M365_LOG_H
 #define M365_LOG_H
 
+#include <stddef.h>
+
 void log_init(const char *progname);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes s[0..len) to buf (size bytes, at least 8) for a log line: the
+ * printable ASCII as it is, any other byte and '\\' as \xHH, cut with
+ * "..." when it does not fit.  Returns buf.  For text a client chose. */
+const char *log_escape(const char *s, size_t len, char *buf, size_t size);
 
 #endif

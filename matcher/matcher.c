@@ -358,3 +358,90 @@ matcher_lookup(const struct m365_rules *r, const char *query, size_t len,
 	v->direct = !v->never_direct && (v->extra_direct || by_category);
 	v->custom = v->direct && !by_category;
 }
+
+/* How much a verdict vouches for: not direct, then direct by extra_direct
+ * alone, then direct by each category. */
+static int
+strength(const struct m365_verdict *v)
+{
+	if (!v->direct)
+		return -1;
+	return v->custom ? 0 : 1 + (int)v->category;
+}
+
+static void
+identity_answer(struct m365_identity *id, bool from_sni)
+{
+	const struct m365_verdict *v = from_sni ? &id->sni : &id->dst;
+
+	id->from_sni = from_sni;
+	id->direct = v->direct;
+	id->custom = v->custom;
+	id->category = v->category;
+}
+
+void
+matcher_lookup_identity(const struct m365_rules *r, const char *dst,
+    size_t dlen, const char *sni, size_t slen, int port,
+    struct m365_identity *id)
+{
+	matcher_lookup(r, dst, dlen, port, &id->dst);
+	id->has_sni = sni != NULL;
+	if (id->has_sni)
+		matcher_lookup(r, sni, slen, port, &id->sni);
+	matcher_identity_combine(id);
+}
+
+void
+matcher_identity_combine(struct m365_identity *id)
+{
+	id->reason = M365_REASON_NONE;
+	id->dns_may_verify = false;
+	if (!id->has_sni) {
+		identity_answer(id, false);
+		return;
+	}
+	/* the weaker of the two speaks; on a tie the destination */
+	identity_answer(id, strength(&id->sni) < strength(&id->dst));
+	if (id->dst.direct == id->sni.direct)
+		return;
+	id->reason = M365_REASON_SNI_MISMATCH;
+	id->dns_may_verify = id->dst.is_ip && !id->dst.never_direct &&
+	    id->sni.direct && !id->sni.is_ip;
+}
+
+void
+matcher_identity_dns(struct m365_identity *id, enum m365_reason outcome)
+{
+	if (!id->dns_may_verify)
+		return;
+	id->reason = outcome;
+	if (outcome == M365_REASON_SNI_VERIFIED)
+		identity_answer(id, true);
+}
+
+const struct m365_verdict *
+matcher_identity_basis(const struct m365_identity *id)
+{
+	return id->from_sni ? &id->sni : &id->dst;
+}
+
+const char *
+matcher_reason_name(enum m365_reason r)
+{
+	switch (r) {
+	case M365_REASON_NONE:
+		break;
+	case M365_REASON_SNI_MISMATCH:
+		return "sni-mismatch";
+	case M365_REASON_SNI_VERIFIED:
+		return "sni-verified";
+	case M365_REASON_DNS_TIMEOUT:
+		return "dns-timeout";
+	case M365_REASON_DNS_FAILED:
+		return "dns-failed";
+	case M365_REASON_DNS_BUSY:
+		return "dns-busy";
+	}
+	return NULL;
+}

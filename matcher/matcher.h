@@ -68,6 +68,63 @@ void matcher_free(struct m365_rules *r);
 void matcher_lookup(const struct m365_rules *r, const char *query, size_t len,
     int port, struct m365_verdict *v);
 
+/* Why a connection's answer differs from its destination's verdict
+ * (DESIGN.md §3 "Identity"). */
+enum m365_reason {
+	M365_REASON_NONE = 0,
+	M365_REASON_SNI_MISMATCH,       /* destination and SNI disagree */
+	M365_REASON_SNI_VERIFIED,       /* the IP is one of the SNI's addresses */
+	M365_REASON_DNS_TIMEOUT,        /* the SNI name's lookup took too long */
+	M365_REASON_DNS_FAILED,         /* it failed (SERVFAIL, refused, ...) */
+	M365_REASON_DNS_BUSY            /* too many lookups waiting already */
+};
+
+/* A connection's identities, each on its own, and the one answer they
+ * allow: direct only if every identity that is known is direct on its own,
+ * so the SNI can narrow a verdict, never widen it.  The answer's category
+ * and sets are the weaker identity's (the one that is not direct, or the
+ * lower category), so no note claims more than every identity gives. */
+struct m365_identity {
+	struct m365_verdict dst;        /* the destination (%DST) on its own */
+	struct m365_verdict sni;        /* the TLS SNI on its own: has_sni */
+	bool has_sni;
+	bool direct;                    /* the answer */
+	bool custom;                    /* direct by extra_direct alone */
+	enum m365_category category;
+	bool from_sni;                  /* category, sets, rule: the SNI's */
+	enum m365_reason reason;
+	bool dns_may_verify;            /* see matcher_identity_dns */
+};
+
+/* Looks up a connection to dst[0..dlen) (the CONNECT host, or the original
+ * destination IP when intercepting) whose TLS SNI is sni[0..slen) (sni
+ * NULL: none known), with TCP port port (< 0: unknown), and combines the
+ * two verdicts by the identity rule into *id.  dns_may_verify is set when
+ * the destination is an IP that is not direct (and not never_direct) but
+ * the SNI is a direct name: only a DNS check can then make it direct.
+ * Never fails; allocation free. */
+void matcher_lookup_identity(const struct m365_rules *r, const char *dst,
+    size_t dlen, const char *sni, size_t slen, int port,
+    struct m365_identity *id);
+
+/* The combining step of matcher_lookup_identity: fills the answer of id
+ * from id->dst and, when id->has_sni, id->sni. */
+void matcher_identity_combine(struct m365_identity *id);
+
+/* Applies the outcome of the DNS check of an identity with dns_may_verify
+ * (--verify-sni dns): M365_REASON_SNI_VERIFIED, the destination IP is one
+ * of the SNI name's addresses, makes it direct by the SNI's verdict; any
+ * other outcome leaves it not direct and says why. */
+void matcher_identity_dns(struct m365_identity *id, enum m365_reason outcome);
+
+/* The verdict whose category, sets and rule the answer of id names. */
+const struct m365_verdict *matcher_identity_basis(
+    const struct m365_identity *id);
+
+/* "sni-mismatch", "sni-verified", "dns-timeout", "dns-failed", "dns-busy",
+ * or NULL for M365_REASON_NONE. */
+const char *matcher_reason_name(enum m365_reason r);
+
 /* Writes to ids the ids of the sets that count in v, once each, in match
  * order, up to cap (M365_VERDICT_MATCHES is always enough); returns how
  * many it wrote. */

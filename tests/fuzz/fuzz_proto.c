@@ -1,8 +1,11 @@
 /* fuzz_proto.c - libFuzzer target: arbitrary bytes as one Squid request
  * line, parsed with proto_parse_line under every --fields variant below,
  * with and without concurrency; what parses is looked up in the bundled
- * snapshot and answered with proto_format_verdict, what does not with
- * proto_format_error.  Checks, besides the sanitizers:
+ * snapshot by the identity rule and answered with proto_format_answer,
+ * what does not with proto_format_error.  Checks, besides the sanitizers:
+ *   - the identity rule: a direct answer means the destination is direct
+ *     on its own and so is the SNI when there is one;
+ *   - no host that inet_aton reads as an address is taken for a name;
  *   - a parsed request is sane (ID of 1..20 digits taken from the line,
  *     host NUL-terminated and shorter than PROTO_MAX_VALUE, port -1..65535);
  *   - an answer fits PROTO_MAX_ANSWER, starts with the ID and a space when
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "host.h"
 #include "matcher.h"
 #include "prefix.h"
 #include "proto.h"
@@ -37,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const field_specs[] = {
 	"host,port", "host", "sni,host,port", "host,skip,port", "port,host",
-	"sni", "skip,host,port,sni", "host,port,skip,skip,skip,skip,skip,skip",
+	"sni,host", "skip,host,port,sni", "host,port,skip,skip,skip,skip,skip,skip",
 	"sni,sni,host", "host,host,port,port",
 };
 #define N_SPECS (sizeof(field_specs) / sizeof(field_specs[0]))
@@ -110,6 +114,24 @@ check_ip_parse(const char *s, size_t len)
 	CHECK(v4 == lib_v4);
 }
 
+/* What inet_aton reads as an IPv4 address is never a host name. */
+static void
+check_not_a_name(const char *s, size_t len)
+{
+	char buf[300];
+	struct in_addr a;
+	struct host_query q;
+
+	if (len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
+		return;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_aton(buf, &a) == 0)
+		return;
+	host_normalise(s, len, &q);
+	CHECK(q.kind != HOST_NAME);
+}
+
 static void
 check_answer(const char *out, size_t len, const char *id, size_t id_len)
 {
@@ -131,7 +153,7 @@ one(const char *line, size_t len)
 {
 	char out[PROTO_MAX_ANSWER + 64];
 	struct proto_request req;
-	struct m365_verdict v;
+	static struct m365_identity v;
 	const char *why;
 
 	for (size_t i = 0; i < N_SPECS; i++) {
@@ -161,8 +183,15 @@ one(const char *line, size_t len)
 			CHECK(req.host[req.host_len] == '\0');
 			CHECK(req.port >= -1 && req.port <= 65535 && req.port != 0);
 			check_ip_parse(req.host, req.host_len);
-			matcher_lookup(rules, req.host, req.host_len, req.port, &v);
-			n = proto_format_verdict(out, req.id, req.id_len, &v);
+			check_not_a_name(req.host, req.host_len);
+			if (req.has_sni)
+				check_not_a_name(req.sni, req.sni_len);
+			matcher_lookup_identity(rules, req.host, req.host_len,
+			    req.has_sni ? req.sni : NULL, req.sni_len, req.port,
+			    &v);
+			CHECK(!v.direct || v.dst.direct);
+			CHECK(!v.direct || !v.has_sni || v.sni.direct);
+			n = proto_format_answer(out, req.id, req.id_len, &v);
 			check_answer(out, n, req.id, req.id_len);
 		}
 	}

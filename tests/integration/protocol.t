@@ -188,6 +188,7 @@ sub E { my ($id, $msg) = @_; return qr/^\Q$id\E ERR message="\Q$msg\E"$/ }
     ok($r->{rc} == 0 && $r->{out} =~ /^ext_m365_acl \S+\n\z/, '-V prints the version, exit 0',
         "rc $r->{rc}", "out: $r->{out}");
     for my $bad (['--bogus'], ['-x'], ['--fields', 'bogus'], ['--fields', 'port'],
+        ['--fields', 'sni'], ['--fields', 'sni,port'],
         ['--fields', 'port,skip'], ['--fields', ''], ['--fields', 'host,,port'],
         ['--fields', 'host,port,skip,skip,skip,skip,skip,skip,skip'],
         ['--reload-interval', 'abc'], ['--reload-interval', '-1'],
@@ -371,17 +372,42 @@ my @plain = (
 # 5. --fields
 # =========================================================================
 {
+    # The identity rule (DESIGN.md §3): direct only if the destination is
+    # direct on its own and so is the SNI when there is one.
+    my $MISMATCH = qr/ ERR m365=proxy m365_category=none m365_reason=sni-mismatch$/;
     my @sni = (
-        [ "1 outlook.office365.com www.example.com 443 -", A(1, $OPT), 'SNI wins over the host' ],
-        [ "2 - outlook.office365.com 443 -", A(2, $OPT), 'SNI "-": the host counts' ],
-        [ "3 www.example.com outlook.office365.com 443 -", A(3, $NONE), 'SNI wins, also when it is not M365' ],
-        [ "4 - - 443 -", E(4, 'missing host'), 'neither SNI nor host' ],
-        [ "5 contoso.sharepoint.com 13.107.6.152 443", A(5, qr/ m365_category=optimize m365_sets=31$/),
-          'SNI name over an IP host' ],
-        [ "6 %zz outlook.office365.com 443", E(6, 'invalid %-escape'), 'bad escape in the SNI' ],
-        [ "7 outlook.office365.com", A(7, qr/ OK m365=direct m365_category=optimize/ . sets_re(1, 2, 71)),
-          'SNI only' ],
-        [ "8 outlook.office365.com - 25 -", A(8, $NONE), 'SNI with port 25' ],
+        [ "1 outlook.office365.com evil.example.com 443 -", A(1, $MISMATCH),
+          'M365 SNI to a foreign destination: not direct' ],
+        [ "2 outlook.office365.com 203.0.113.5 443 -", A(2, $MISMATCH),
+          'M365 SNI to a foreign IP: not direct' ],
+        [ "3 - outlook.office365.com 443 -", A(3, $OPT), 'SNI "-": the destination alone' ],
+        [ "4 www.example.com outlook.office365.com 443 -", A(4, $MISMATCH),
+          'foreign SNI to an M365 name: not direct' ],
+        [ "5 www.example.com 13.107.6.152 443 -", A(5, $MISMATCH),
+          'foreign SNI to an M365 IP: not direct' ],
+        [ "6 - - 443 -", E(6, 'missing host'), 'neither SNI nor host' ],
+        [ "7 outlook.office365.com - 443 -", E(7, 'missing host'),
+          'an SNI without a destination is not enough' ],
+        [ "8 contoso.sharepoint.com 13.107.6.152 443", A(8, qr/ OK m365=direct m365_category=optimize m365_sets=(?:1,31|31,1)$/),
+          'M365 SNI to an M365 IP: both direct' ],
+        [ "9 %zz outlook.office365.com 443", E(9, 'invalid %-escape'), 'bad escape in the SNI' ],
+        [ "10 outlook.office365.com outlook.office365.com", A(10, qr/ OK m365=direct m365_category=optimize/ . sets_re(1, 2, 71)),
+          'same name, no port' ],
+        [ "11 outlook.office365.com outlook.office365.com 25 -", A(11, $NONE), 'SNI and host on port 25' ],
+        [ "12 www.example.com www.example.com 443 -", A(12, $NONE), 'both foreign: not direct, no mismatch' ],
+        [ "13 %5B2603:1006::10%5D %5B2603:1006::10%5D 443 -", A(13, qr/ OK m365=direct m365_category=optimize m365_sets=1$/),
+          'IPv6 brackets in both' ],
+        [ "14 OUTLOOK.Office365.COM. outlook.office365.com 443 -", A(14, $OPT), 'SNI normalised like the host' ],
+        [ "15 10.1 outlook.office365.com 443 -",
+          A(15, qr/ ERR m365=proxy m365_category=none m365_reason=sni-mismatch message="SNI: not a host name: the last label is a number, so resolvers read it as an IPv4 address"$/),
+          'a numeric SNI narrows to not direct' ],
+        [ "16 outlook.office365.com%0D outlook.office365.com 443 -",
+          A(16, qr/ ERR m365=proxy m365_category=none m365_reason=sni-mismatch message="SNI: character not allowed in a host name"$/),
+          'an escaped CR in the SNI' ],
+        [ "17 outlook.office365.com outlook.office365.com 443 -\r", A(17, $OPT), 'CR before LF' ],
+        [ "18 - - - -", E(18, 'missing host'), 'every field "-"' ],
+        [ "19 foo.officeapps.live.com 192.0.2.10 443 -", A(19, $MISMATCH),
+          'name-only Allow SNI to a foreign IP: not direct without --verify-sni dns' ],
     );
     my $r = run([ '-c', '/dev/null', '--concurrency', '--fields', 'sni,host,port', '--data', $WW ],
         join('', map { "$_->[0]\n" } @sni));

@@ -118,8 +118,21 @@ static const struct norm_case norm_cases[] = {
 	{ "0.0.0.0", LEN_STR, HOST_IP, "0.0.0.0", "0.0.0.0", true },
 	{ "255.255.255.255", LEN_STR, HOST_IP, "255.255.255.255",
 	    "255.255.255.255", true },
-	{ "13.107.6.152.", LEN_STR, HOST_IP, "13.107.6.152", "13.107.6.152",
-	    true },
+	/* glibc's resolver takes "1.2.3.4." for a name: no address */
+	{ "13.107.6.152.", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	/* what inet_aton reads as an address is never a name */
+	{ "10.1", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "012.0.0.1", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "0x0a.0.0.1", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "3232235777", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "a.b.c.0X1F", LEN_STR, HOST_INVALID, NULL, NULL, false },
+	{ "outlook.office365.com.0", LEN_STR, HOST_INVALID, NULL, NULL,
+	    false },
+	/* numbers inside a name are fine, at its end not */
+	{ "0x0a.example", LEN_STR, HOST_NAME, "0x0a.example", NULL, false },
+	{ "365.cafe", LEN_STR, HOST_NAME, "365.cafe", NULL, false },
+	{ "a.0xg", LEN_STR, HOST_NAME, "a.0xg", NULL, false },
+	{ "a.x1", LEN_STR, HOST_NAME, "a.x1", NULL, false },
 	/* brackets hold IPv6 only */
 	{ "[13.107.6.152]", LEN_STR, HOST_INVALID, NULL, NULL, false },
 	/* IPv6 */
@@ -130,7 +143,7 @@ static const struct norm_case norm_cases[] = {
 	{ "2603:1006:1400::5", LEN_STR, HOST_IP, "2603:1006:1400::5",
 	    "2603:1006:1400::5", false },
 	{ "ABCD::EF01", LEN_STR, HOST_IP, NULL, "abcd::ef01", false },
-	{ "::1.", LEN_STR, HOST_IP, NULL, "::1", false },
+	{ "::1.", LEN_STR, HOST_INVALID, NULL, NULL, false },
 	{ "2603:1006:1400:0:0:0:0:5", LEN_STR, HOST_IP,
 	    "2603:1006:1400:0:0:0:0:5", "2603:1006:1400::5", false },
 	{ "[::]", LEN_STR, HOST_IP, "::", "::", false },
@@ -396,6 +409,126 @@ test_pattern_long(void **state)
 	assert_string_equal(out, c->in);
 }
 
+/* --- the inet_aton reference ------------------------------------------ */
+
+/* One number of an inet_aton form: value v written in base (8, 10, 16,
+ * or 0 for a broken octal "08"-like text), upper-case 0X with upper. */
+static size_t
+put_number(char *out, unsigned long v, int base, bool upper)
+{
+	switch (base) {
+	case 8:
+		return (size_t)sprintf(out, "0%lo", v);
+	case 16:
+		return (size_t)sprintf(out, upper ? "0X%lX" : "0x%lx", v);
+	case 0:
+		return (size_t)sprintf(out, "0%lu9", v);
+	default:
+		return (size_t)sprintf(out, "%lu", v);
+	}
+}
+
+/* Strings of 1 to 5 numbers in every base, with values at the edges of
+ * what each part may hold, with and without a trailing dot: wherever
+ * inet_aton (the C library, the reference) reads an address,
+ * host_normalise must not see a host name, and it must see an IP with
+ * the same address exactly when the text is a canonical dotted quad. */
+static void
+test_inet_aton_table(void **state)
+{
+	static const unsigned long vals[] = { 0, 1, 7, 8, 10, 255, 256, 65535,
+	    65536, 16777215, 16777216, 4294967295ul, 4294967296ul };
+	static const int bases[] = { 10, 8, 16, 0 };
+	const size_t nv = sizeof(vals) / sizeof(vals[0]), nb = 4;
+	unsigned long checked = 0, read_as_addr = 0;
+
+	(void)state;
+	for (size_t parts = 1; parts <= 5; parts++) {
+		size_t combos = 1;
+
+		for (size_t i = 0; i < parts; i++)
+			combos *= parts <= 3 ? nv * nb : 4 * nb;
+		for (size_t k = 0; k < combos; k++) {
+			char text[160];
+			size_t o = 0, x = k;
+			bool canonical = true;
+
+			for (size_t i = 0; i < parts; i++) {
+				size_t per = parts <= 3 ? nv * nb : 4 * nb;
+				size_t pick = x % per;
+				unsigned long v = parts <= 3 ? vals[pick / nb] :
+				    (unsigned long[]){ 0, 9, 255, 256 }[pick / nb];
+				int base = bases[pick % nb];
+
+				x /= per;
+				if (i > 0)
+					text[o++] = '.';
+				o += put_number(text + o, v, base, (k & 1) != 0);
+				canonical &= base == 10 && v <= 255;
+			}
+			canonical &= parts == 4;
+			for (int dot = 0; dot < 2; dot++) {
+				struct host_query q;
+				struct in_addr a;
+				int lib;
+
+				text[o] = dot ? '.' : '\0';
+				text[o + 1] = '\0';
+				lib = inet_aton(text, &a);
+				host_normalise(text, o + (size_t)dot, &q);
+				checked++;
+				read_as_addr += lib != 0;
+				if (lib != 0 && q.kind == HOST_NAME)
+					fail_msg("inet_aton reads \"%s\" as an "
+					    "address, host_normalise as a name",
+					    text);
+				if (q.kind == HOST_IP && !(canonical && !dot))
+					fail_msg("\"%s\" taken for an IP", text);
+				if (canonical && !dot) {
+					struct ip_addr want;
+
+					assert_int_equal(q.kind, HOST_IP);
+					ip_from_v4(ntohl(a.s_addr), &want);
+					assert_true(ip_cmp(&q.addr, &want) == 0);
+				}
+			}
+		}
+	}
+	/* the table must exercise both sides */
+	assert_true(read_as_addr > 1000);
+	assert_true(checked > 2 * read_as_addr);
+}
+
+struct numeric_case {
+	const char *label;
+	bool glob;
+	bool want;
+};
+
+static const struct numeric_case numeric_cases[] = {
+	{ "1", false, true }, { "0", false, true }, { "08", false, true },
+	{ "0x", false, true }, { "0x1f", false, true }, { "0X1F", false, true },
+	{ "com", false, false }, { "cafe", false, false },
+	{ "x1", false, false }, { "0xg", false, false }, { "1a", false, false },
+	{ "", false, false }, { "-1", false, false }, { "1-", false, false },
+	/* patterns: could the glob make it a number? */
+	{ "*", true, true }, { "?", true, true }, { "1*", true, true },
+	{ "*1", true, true }, { "*x1", true, true }, { "0?1f", true, true },
+	{ "?x*", true, true }, { "c*", true, false }, { "*m", true, false },
+	{ "*com", true, false }, { "x*", true, false }, { "*-1", true, false },
+	{ "0x*g", true, false },
+	/* without glob, '*' is a character like any other */
+	{ "1*", false, false },
+};
+
+static void
+test_numeric(void **state)
+{
+	const struct numeric_case *c = *state;
+
+	assert_int_equal(host_label_is_numeric(c->label, c->glob), c->want);
+}
+
 int
 main(void)
 {
@@ -433,5 +566,13 @@ main(void)
 		suite_add(&s, test_pattern_long, &long_pats[i],
 		    "pattern of %zu chars -> %s", strlen(long_pats[i].in),
 		    long_pats[i].ok ? "ok" : "rejected");
+	suite_add(&s, test_inet_aton_table, NULL,
+	    "inet_aton's addresses are never names (generated table)");
+	for (size_t i = 0; i < sizeof(numeric_cases) / sizeof(numeric_cases[0]);
+	    i++)
+		suite_add(&s, test_numeric, (void *)&numeric_cases[i],
+		    "label \"%s\"%s numeric: %s", numeric_cases[i].label,
+		    numeric_cases[i].glob ? " (glob)" : "",
+		    numeric_cases[i].want ? "yes" : "no");
 	return suite_run(&s, "host");
 }

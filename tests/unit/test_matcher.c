@@ -856,10 +856,132 @@ test_never_v6_all(void **state)
 	matcher_free(r);
 }
 
+/* --- the identity rule (DESIGN.md §3), on verdicts made up for it ----- */
+
+struct side {
+	bool direct, custom, is_ip, never;
+	enum m365_category cat;
+};
+
+#define DIRECT(cat) { true, false, false, false, cat }
+#define DIRECT_IP(cat) { true, false, true, false, cat }
+#define CUSTOM { true, true, false, false, M365_CAT_NONE }
+#define PROXY(cat) { false, false, false, false, cat }
+#define PROXY_IP { false, false, true, false, M365_CAT_NONE }
+#define NEVER_IP { false, false, true, true, M365_CAT_OPTIMIZE }
+
+struct identity_case {
+	const char *what;
+	struct side dst;
+	bool has_sni;
+	struct side sni;
+	/* the answer */
+	bool direct, custom;
+	enum m365_category cat;
+	bool from_sni;
+	enum m365_reason reason;
+	bool dns_may_verify;
+	/* after matcher_identity_dns(SNI_VERIFIED) */
+	bool direct_if_verified;
+};
+
+#define OPT M365_CAT_OPTIMIZE
+#define ALW M365_CAT_ALLOW
+#define DEF M365_CAT_DEFAULT
+#define NON M365_CAT_NONE
+#define MIS M365_REASON_SNI_MISMATCH
+#define NOR M365_REASON_NONE
+
+static const struct identity_case identity_cases[] = {
+	{ "no SNI: the destination alone", DIRECT(OPT), false, PROXY(NON),
+	    true, false, OPT, false, NOR, false, true },
+	{ "no SNI, not direct", PROXY(DEF), false, DIRECT(OPT),
+	    false, false, DEF, false, NOR, false, false },
+	{ "both direct: the lower category", DIRECT(OPT), true, DIRECT(ALW),
+	    true, false, ALW, true, NOR, false, true },
+	{ "both direct, tie: the destination", DIRECT(ALW), true, DIRECT(ALW),
+	    true, false, ALW, false, NOR, false, true },
+	{ "custom is weaker than any category", DIRECT(OPT), true, CUSTOM,
+	    true, true, NON, true, NOR, false, true },
+	{ "direct name, foreign SNI", DIRECT(OPT), true, PROXY(NON),
+	    false, false, NON, true, MIS, false, false },
+	{ "foreign name, M365 SNI: no DNS for names", PROXY(DEF), true,
+	    DIRECT(OPT), false, false, DEF, false, MIS, false, false },
+	{ "foreign IP, M365 SNI: DNS may verify", PROXY_IP, true, DIRECT(ALW),
+	    false, false, NON, false, MIS, true, true },
+	{ "never_direct IP, M365 SNI: never verified", NEVER_IP, true,
+	    DIRECT(ALW), false, false, OPT, false, MIS, false, false },
+	{ "foreign IP, M365 IP as SNI: no DNS", PROXY_IP, true,
+	    DIRECT_IP(OPT), false, false, NON, false, MIS, false, false },
+	{ "neither direct: no mismatch", PROXY(DEF), true, PROXY(NON),
+	    false, false, DEF, false, NOR, false, false },
+};
+
+static void
+make_side(struct m365_verdict *v, const struct side *sd)
+{
+	memset(v, 0, sizeof(*v));
+	v->direct = sd->direct;
+	v->custom = sd->custom;
+	v->extra_direct = sd->custom;
+	v->never_direct = sd->never;
+	v->is_ip = sd->is_ip;
+	v->category = sd->cat;
+}
+
+static void
+test_identity(void **state)
+{
+	const struct identity_case *c = *state;
+	static struct m365_identity id;
+	static const enum m365_reason others[] = { M365_REASON_DNS_TIMEOUT,
+	    M365_REASON_DNS_FAILED, M365_REASON_DNS_BUSY,
+	    M365_REASON_SNI_MISMATCH };
+
+	make_side(&id.dst, &c->dst);
+	make_side(&id.sni, &c->sni);
+	id.has_sni = c->has_sni;
+	matcher_identity_combine(&id);
+	assert_int_equal(id.direct, c->direct);
+	assert_int_equal(id.custom, c->custom);
+	assert_int_equal(id.category, c->cat);
+	assert_int_equal(id.from_sni, c->from_sni);
+	assert_ptr_equal(matcher_identity_basis(&id),
+	    c->from_sni ? &id.sni : &id.dst);
+	assert_int_equal(id.reason, c->reason);
+	assert_int_equal(id.dns_may_verify, c->dns_may_verify);
+	/* the rule itself: direct only if every known identity is */
+	assert_true(!id.direct || (id.dst.direct &&
+	    (!id.has_sni || id.sni.direct)));
+	/* a failed DNS check never makes anything direct */
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		bool was = id.direct;
+
+		matcher_identity_combine(&id);
+		matcher_identity_dns(&id, others[i]);
+		assert_int_equal(id.direct, was);
+		if (c->dns_may_verify)
+			assert_int_equal(id.reason, others[i]);
+	}
+	matcher_identity_combine(&id);
+	matcher_identity_dns(&id, M365_REASON_SNI_VERIFIED);
+	assert_int_equal(id.direct, c->direct_if_verified);
+	if (c->dns_may_verify) {
+		assert_int_equal(id.reason, M365_REASON_SNI_VERIFIED);
+		assert_true(id.from_sni);
+		assert_int_equal(id.category, c->sni.cat);
+	}
+}
+
 int
 main(void)
 {
 	struct suite s = { 0 };
+
+	for (size_t i = 0; i < sizeof(identity_cases) /
+	    sizeof(identity_cases[0]); i++)
+		suite_add(&s, test_identity, (void *)&identity_cases[i],
+		    "identity: %s", identity_cases[i].what);
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *c = &rows[i];

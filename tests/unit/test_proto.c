@@ -34,11 +34,13 @@ struct fields_case {
 static const struct fields_case fields_cases[] = {
 	{ "host,port", true, 2, { H, P } },
 	{ "host", true, 1, { H } },
-	{ "sni", true, 1, { S } },
+	{ "sni", false, 0, { S } },     /* the SNI alone never decides */
 	{ "sni,host,port", true, 3, { S, H, P } },
 	{ "host,port,sni", true, 3, { H, P, S } },
 	{ "skip,host,skip,port", true, 4, { K, H, K, P } },
-	{ "port,sni", true, 2, { P, S } },
+	{ "port,sni", false, 0, { P, S } },
+	{ "sni,sni,port", false, 0, { S } },
+	{ "sni,host", true, 2, { S, H } },
 	{ "host,port,skip,skip,skip,skip,skip,skip", true, 8,
 	    { H, P, K, K, K, K, K, K } },
 	{ "host,port,skip,skip,skip,skip,skip,skip,skip", false, 0, { H } },
@@ -92,117 +94,128 @@ struct line_case {
 	const char *host;       /* expected decoded host (ok only) */
 	size_t host_len;        /* 0: strlen(host) */
 	int port;
+	const char *sni;        /* expected decoded SNI, NULL: none */
 };
 
 static const struct line_case line_cases[] = {
 	/* the default fields */
 	{ "host,port", false, "outlook.office365.com 443", LEN_STR, true,
-	    NO_ID, "outlook.office365.com", 0, 443 },
+	    NO_ID, "outlook.office365.com", 0, 443, NULL },
 	{ "host,port", false, "outlook.office365.com 443 -", LEN_STR, true,
-	    NO_ID, "outlook.office365.com", 0, 443 },
+	    NO_ID, "outlook.office365.com", 0, 443, NULL },
 	{ "host,port", false, "a.example.test 8080 - extra %zz fields", LEN_STR,
-	    true, NO_ID, "a.example.test", 0, 8080 },
+	    true, NO_ID, "a.example.test", 0, 8080, NULL },
 	{ "host,port", false, "outlook.office365.com", LEN_STR, true, NO_ID,
-	    "outlook.office365.com", 0, -1 },
+	    "outlook.office365.com", 0, -1, NULL },
 	{ "host,port", false, "outlook.office365.com -", LEN_STR, true, NO_ID,
-	    "outlook.office365.com", 0, -1 },
+	    "outlook.office365.com", 0, -1, NULL },
 	{ "host,port", false, "outlook.office365.com 0", LEN_STR, true, NO_ID,
-	    "outlook.office365.com", 0, -1 },
+	    "outlook.office365.com", 0, -1, NULL },
 	{ "host,port", false, "outlook.office365.com 1", LEN_STR, true, NO_ID,
-	    "outlook.office365.com", 0, 1 },
+	    "outlook.office365.com", 0, 1, NULL },
 	{ "host,port", false, "outlook.office365.com 65535", LEN_STR, true,
-	    NO_ID, "outlook.office365.com", 0, 65535 },
+	    NO_ID, "outlook.office365.com", 0, 65535, NULL },
 	{ "host,port", false, "outlook.office365.com 65536", LEN_STR, false,
-	    NO_ID, NULL, 0, 0 },
+	    NO_ID, NULL, 0, 0, NULL },
 	{ "host,port", false, "outlook.office365.com 443x", LEN_STR, false,
-	    NO_ID, NULL, 0, 0 },
+	    NO_ID, NULL, 0, 0, NULL },
 	{ "host,port", false, "outlook.office365.com -443", LEN_STR, false,
-	    NO_ID, NULL, 0, 0 },
+	    NO_ID, NULL, 0, 0, NULL },
 	{ "host,port", false, "outlook.office365.com %34%34%33", LEN_STR, true,
-	    NO_ID, "outlook.office365.com", 0, 443 },
+	    NO_ID, "outlook.office365.com", 0, 443, NULL },
 	/* only len bytes count */
 	{ "host,port", false, "outlook.office365.com 443 trailing", 25, true,
-	    NO_ID, "outlook.office365.com", 0, 443 },
+	    NO_ID, "outlook.office365.com", 0, 443, NULL },
 	{ "host,port", false, "outlook.office365.com 443", 24, true, NO_ID,
-	    "outlook.office365.com", 0, 44 },
+	    "outlook.office365.com", 0, 44, NULL },
 	/* extra blanks between fields */
 	{ "host,port", false, "outlook.office365.com   443", LEN_STR, true,
-	    NO_ID, "outlook.office365.com", 0, 443 },
+	    NO_ID, "outlook.office365.com", 0, 443, NULL },
 	/* escapes */
 	{ "host,port", false, "%5B2603:1006:1400::5%5D 443", LEN_STR, true,
-	    NO_ID, "[2603:1006:1400::5]", 0, 443 },
+	    NO_ID, "[2603:1006:1400::5]", 0, 443, NULL },
 	{ "host,port", false, "%5b2603:1006:1400::5%5d 443", LEN_STR, true,
-	    NO_ID, "[2603:1006:1400::5]", 0, 443 },
+	    NO_ID, "[2603:1006:1400::5]", 0, 443, NULL },
 	{ "host,port", false, "a%2Eexample%2etest", LEN_STR, true, NO_ID,
-	    "a.example.test", 0, -1 },
+	    "a.example.test", 0, -1, NULL },
 	{ "host,port", false, "a%20b 443", LEN_STR, true, NO_ID, "a b", 0,
-	    443 },
+	    443, NULL },
 	{ "host,port", false, "13.107.6.152%00.evil.test 443", LEN_STR, true,
-	    NO_ID, "13.107.6.152\0.evil.test", 23, 443 },
-	{ "host,port", false, "% 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	{ "host,port", false, "%4 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	{ "host,port", false, "%zz 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	{ "host,port", false, "%4g 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	{ "host,port", false, "a% 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	{ "host,port", false, "a%4 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	{ "host,port", false, "%%41 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	    NO_ID, "13.107.6.152\0.evil.test", 23, 443, NULL },
+	{ "host,port", false, "% 443", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	{ "host,port", false, "%4 443", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	{ "host,port", false, "%zz 443", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	{ "host,port", false, "%4g 443", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	{ "host,port", false, "a% 443", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	{ "host,port", false, "a%4 443", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	{ "host,port", false, "%%41 443", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
 	{ "host,port", false, "example.test %", LEN_STR, false, NO_ID, NULL, 0,
-	    0 },
+	    0, NULL },
 	{ "host,port", false, "example.test 44%", LEN_STR, false, NO_ID, NULL,
-	    0, 0 },
+	    0, 0, NULL },
 	/* absent host */
-	{ "host,port", false, "- 443", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	{ "host,port", false, "-", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	{ "host,port", false, "", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	{ "host,port", false, "   ", LEN_STR, false, NO_ID, NULL, 0, 0 },
-	/* SNI wins over the host unless it is "-" */
+	{ "host,port", false, "- 443", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	{ "host,port", false, "-", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	{ "host,port", false, "", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	{ "host,port", false, "   ", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
+	/* the SNI is kept apart from the host; "-" is no SNI */
 	{ "sni,host,port", false, "login.microsoftonline.com 13.107.6.152 443",
-	    LEN_STR, true, NO_ID, "login.microsoftonline.com", 0, 443 },
+	    LEN_STR, true, NO_ID, "13.107.6.152", 0, 443,
+	    "login.microsoftonline.com" },
 	{ "sni,host,port", false, "- 13.107.6.152 443", LEN_STR, true, NO_ID,
-	    "13.107.6.152", 0, 443 },
+	    "13.107.6.152", 0, 443, NULL },
 	{ "host,port,sni", false, "13.107.6.152 443 outlook.office365.com",
-	    LEN_STR, true, NO_ID, "outlook.office365.com", 0, 443 },
+	    LEN_STR, true, NO_ID, "13.107.6.152", 0, 443,
+	    "outlook.office365.com" },
 	{ "host,port,sni", false, "13.107.6.152 443 -", LEN_STR, true, NO_ID,
-	    "13.107.6.152", 0, 443 },
+	    "13.107.6.152", 0, 443, NULL },
 	{ "host,port,sni", false, "13.107.6.152 443", LEN_STR, true, NO_ID,
-	    "13.107.6.152", 0, 443 },
-	{ "host,port,sni", false, "- 443 outlook.office365.com", LEN_STR, true,
-	    NO_ID, "outlook.office365.com", 0, 443 },
+	    "13.107.6.152", 0, 443, NULL },
+	{ "host,port,sni", false, "- 443 outlook.office365.com", LEN_STR, false,
+	    NO_ID, NULL, 0, 0, NULL },
 	{ "host,port,sni", false, "- 443 -", LEN_STR, false, NO_ID, NULL, 0,
-	    0 },
-	{ "sni,port", false, "outlook.office365.com 443", LEN_STR, true, NO_ID,
-	    "outlook.office365.com", 0, 443 },
+	    0, NULL },
+	{ "sni,host", false, "outlook.office365.com a.example", LEN_STR, true,
+	    NO_ID, "a.example", 0, -1, "outlook.office365.com" },
+	{ "sni,host,port", false, "%5B2603:1006::1%5D %5B2603:1006::1%5D 443",
+	    LEN_STR, true, NO_ID, "[2603:1006::1]", 0, 443, "[2603:1006::1]" },
+	{ "sni,host,port", false, "a%0D.example b.example 443", LEN_STR, true,
+	    NO_ID, "b.example", 0, 443, "a\r.example" },
+	{ "sni,host,port", false, "%zz b.example 443", LEN_STR, false, NO_ID,
+	    NULL, 0, 0, NULL },
+	{ "sni,host,port", false, "a.example %zz 443", LEN_STR, false, NO_ID,
+	    NULL, 0, 0, NULL },
 	/* skipped fields are not decoded */
 	{ "skip,host,port", false, "%zz outlook.office365.com 443", LEN_STR,
-	    true, NO_ID, "outlook.office365.com", 0, 443 },
+	    true, NO_ID, "outlook.office365.com", 0, 443, NULL },
 	{ "host,skip,port", false, "a.example - 443", LEN_STR, true, NO_ID,
-	    "a.example", 0, 443 },
+	    "a.example", 0, 443, NULL },
 	/* the channel ID */
 	{ "host,port", true, "1 outlook.office365.com 443", LEN_STR, true, "1",
-	    "outlook.office365.com", 0, 443 },
+	    "outlook.office365.com", 0, 443, NULL },
 	{ "host,port", true, "0 a.example 443", LEN_STR, true, "0",
-	    "a.example", 0, 443 },
+	    "a.example", 0, 443, NULL },
 	{ "host,port", true, "18446744073709551615 a.example 443", LEN_STR,
-	    true, "18446744073709551615", "a.example", 0, 443 },
+	    true, "18446744073709551615", "a.example", 0, 443, NULL },
 	{ "host,port", true, "184467440737095516150 a.example 443", LEN_STR,
-	    false, NO_ID, NULL, 0, 0 },
+	    false, NO_ID, NULL, 0, 0, NULL },
 	{ "host,port", true, "x1 a.example 443", LEN_STR, false, NO_ID, NULL, 0,
-	    0 },
+	    0, NULL },
 	{ "host,port", true, "-1 a.example 443", LEN_STR, false, NO_ID, NULL,
-	    0, 0 },
+	    0, 0, NULL },
 	{ "host,port", true, "1x a.example 443", LEN_STR, false, NO_ID, NULL,
-	    0, 0 },
-	{ "host,port", true, "", LEN_STR, false, NO_ID, NULL, 0, 0 },
+	    0, 0, NULL },
+	{ "host,port", true, "", LEN_STR, false, NO_ID, NULL, 0, 0, NULL },
 	/* a valid ID is kept even when the rest is wrong */
-	{ "host,port", true, "7", LEN_STR, false, "7", NULL, 0, 0 },
-	{ "host,port", true, "7 -", LEN_STR, false, "7", NULL, 0, 0 },
-	{ "host,port", true, "8 %zz 443", LEN_STR, false, "8", NULL, 0, 0 },
+	{ "host,port", true, "7", LEN_STR, false, "7", NULL, 0, 0, NULL },
+	{ "host,port", true, "7 -", LEN_STR, false, "7", NULL, 0, 0, NULL },
+	{ "host,port", true, "8 %zz 443", LEN_STR, false, "8", NULL, 0, 0, NULL },
 	{ "host,port", true, "9 a.example 99999", LEN_STR, false, "9", NULL, 0,
-	    0 },
+	    0, NULL },
 	{ "host,port", true, "10 %5B::1%5D 443 -", LEN_STR, true, "10",
-	    "[::1]", 0, 443 },
+	    "[::1]", 0, 443, NULL },
 	/* without concurrency a number is the host */
-	{ "host,port", false, "1 443", LEN_STR, true, NO_ID, "1", 0, 443 },
+	{ "host,port", false, "1 443", LEN_STR, true, NO_ID, "1", 0, 443, NULL },
 };
 
 static void
@@ -242,6 +255,11 @@ test_line(void **state)
 		assert_memory_equal(req.host, c->host, hl);
 	}
 	assert_int_equal(req.port, c->port);
+	assert_int_equal(req.has_sni, c->sni != NULL);
+	if (c->sni != NULL) {
+		assert_int_equal(req.sni_len, strlen(c->sni));
+		assert_memory_equal(req.sni, c->sni, req.sni_len);
+	}
 }
 
 /* Values up to PROTO_MAX_VALUE - 1 bytes decode; longer ones are an error,
@@ -405,6 +423,19 @@ fill_matches(struct answer_case *c)
 	v->n_total = v->n_matches;
 }
 
+/* The answer for a connection with destination v and no SNI. */
+static size_t
+format_alone(char *out, const char *id, size_t id_len,
+    const struct m365_verdict *v)
+{
+	static struct m365_identity c;
+
+	c.dst = *v;
+	c.has_sni = false;
+	matcher_identity_combine(&c);
+	return proto_format_answer(out, id, id_len, &c);
+}
+
 static void
 test_answer(void **state)
 {
@@ -414,7 +445,7 @@ test_answer(void **state)
 
 	fill_matches(c);
 	memset(out, '@', sizeof(out));
-	n = proto_format_verdict(out, c->id, c->id ? strlen(c->id) : 0, &c->v);
+	n = format_alone(out, c->id, c->id ? strlen(c->id) : 0, &c->v);
 	if (n != strlen(c->want) || memcmp(out, c->want, n) != 0) {
 		char a[512], b[512];
 
@@ -447,7 +478,7 @@ test_answer_longest(void **state)
 	v.n_matches = M365_VERDICT_MATCHES;
 	v.n_total = 1000;
 	memset(out, '@', sizeof(out));
-	n = proto_format_verdict(out, id, strlen(id), &v);
+	n = format_alone(out, id, strlen(id), &v);
 	assert_true(n <= PROTO_MAX_ANSWER);
 	assert_int_equal(out[n - 1], '\n');
 	assert_null(memchr(out, '\n', n - 1));
@@ -492,29 +523,62 @@ test_error(void **state)
 	assert_memory_equal(out, c->want, n);
 }
 
-/* From a request line to the answer, through the real data. */
+/* From a request line to the answer, through the real data: the
+ * destination alone, and with an SNI by the identity rule. */
 static void
 test_end_to_end(void **state)
 {
 	static const struct {
-		const char *line;
+		const char *line;       /* fields sni,host,port */
 		const char *head;       /* the answer up to the set list */
 		const char *sets;       /* the set ids, sorted, or NULL */
+		const char *reason;     /* m365_reason, or NULL: none */
 	} cases[] = {
-		{ "1 outlook.office365.com 443 -",
-		    "1 OK m365=direct m365_category=optimize", "1,71" },
-		{ "2 outlook.office365.com 25 -",
-		    "2 ERR m365=proxy m365_category=none", NULL },
-		{ "3 outlook.office365.com 993 -",
-		    "3 OK m365=direct m365_category=allow", "2" },
-		{ "4 %5B2603:1006::5%5D 443 -",
-		    "4 OK m365=direct m365_category=optimize", "1" },
-		{ "5 www.microsoft.com - -",
-		    "5 ERR m365=proxy m365_category=default", "50,78,125" },
-		{ "6 13.107.6.152%00.evil.test 443 -",
-		    "6 ERR m365=proxy m365_category=none", NULL },
-		{ "7 evil-outlook.com 443 -",
-		    "7 ERR m365=proxy m365_category=none", NULL },
+		{ "1 - outlook.office365.com 443 -",
+		    "1 OK m365=direct m365_category=optimize", "1,71", NULL },
+		{ "2 - outlook.office365.com 25 -",
+		    "2 ERR m365=proxy m365_category=none", NULL, NULL },
+		{ "3 - outlook.office365.com 993 -",
+		    "3 OK m365=direct m365_category=allow", "2", NULL },
+		{ "4 - %5B2603:1006::5%5D 443 -",
+		    "4 OK m365=direct m365_category=optimize", "1", NULL },
+		{ "5 - www.microsoft.com - -",
+		    "5 ERR m365=proxy m365_category=default", "50,78,125", NULL },
+		{ "6 - 13.107.6.152%00.evil.test 443 -",
+		    "6 ERR m365=proxy m365_category=none", NULL, NULL },
+		{ "7 - evil-outlook.com 443 -",
+		    "7 ERR m365=proxy m365_category=none", NULL, NULL },
+		/* the SNI narrows, never widens */
+		{ "8 outlook.office365.com evil.example.com 443 -",
+		    "8 ERR m365=proxy m365_category=none", NULL, "sni-mismatch" },
+		{ "9 outlook.office365.com 203.0.113.5 443 -",
+		    "9 ERR m365=proxy m365_category=none", NULL, "sni-mismatch" },
+		{ "10 evil.example.com outlook.office365.com 443 -",
+		    "10 ERR m365=proxy m365_category=none", NULL, "sni-mismatch" },
+		{ "11 evil.example.com 13.107.6.152 443 -",
+		    "11 ERR m365=proxy m365_category=none", NULL, "sni-mismatch" },
+		{ "12 outlook.office365.com outlook.office365.com 443 -",
+		    "12 OK m365=direct m365_category=optimize", "1,71", NULL },
+		{ "13 OUTLOOK.office365.com. outlook.office365.com 443 -",
+		    "13 OK m365=direct m365_category=optimize", "1,71", NULL },
+		/* both direct: the weaker category speaks (13.107.6.152 is
+		 * Optimize in set 1 on 443, Allow in set 2 on 993;
+		 * *.officeapps.live.com Allow in set 46) */
+		{ "14 outlook.office365.com 13.107.6.152 993 -",
+		    "14 OK m365=direct m365_category=allow", "2", NULL },
+		{ "19 foo.officeapps.live.com 13.107.6.152 443 -",
+		    "19 OK m365=direct m365_category=allow", "46", NULL },
+		{ "20 13.107.6.152 foo.officeapps.live.com 443 -",
+		    "20 OK m365=direct m365_category=allow", "46", NULL },
+		{ "15 outlook.office365.com %5B2603:1006::5%5D 443 -",
+		    "15 OK m365=direct m365_category=optimize", "1", NULL },
+		{ "16 www.microsoft.com outlook.office365.com 443 -",
+		    "16 ERR m365=proxy m365_category=default", "50,78,125",
+		    "sni-mismatch" },
+		{ "17 www.example.com www.example.com 443 -",
+		    "17 ERR m365=proxy m365_category=none", NULL, NULL },
+		{ "18 10.1 outlook.office365.com 443 -",
+		    "18 ERR m365=proxy m365_category=none", NULL, "sni-mismatch" },
 	};
 	char path[1024], err[512];
 	struct m365_config cfg;
@@ -532,10 +596,10 @@ test_end_to_end(void **state)
 	assert_int_equal(config_init(&cfg), 0);
 	r = matcher_compile(d, &cfg.policy, err, sizeof(err));
 	assert_non_null(r);
-	assert_int_equal(proto_parse_fields("host,port", &f, &why), 0);
+	assert_int_equal(proto_parse_fields("sni,host,port", &f, &why), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct proto_request req;
-		struct m365_verdict v;
+		static struct m365_identity v;
 		char out[PROTO_MAX_ANSWER + 1], want[256], sets[128] = "";
 		const char *p;
 		size_t n, hl = strlen(cases[i].head);
@@ -543,9 +607,18 @@ test_end_to_end(void **state)
 
 		assert_int_equal(proto_parse_line(&f, true, cases[i].line,
 		    strlen(cases[i].line), &req, &why), 0);
-		matcher_lookup(r, req.host, req.host_len, req.port, &v);
-		n = proto_format_verdict(out, req.id, req.id_len, &v);
+		matcher_lookup_identity(r, req.host, req.host_len,
+		    req.has_sni ? req.sni : NULL, req.sni_len, req.port, &v);
+		n = proto_format_answer(out, req.id, req.id_len, &v);
 		out[n] = '\0';
+		if (cases[i].reason == NULL) {
+			assert_null(strstr(out, "m365_reason="));
+		} else {
+			snprintf(want, sizeof(want), " m365_reason=%s",
+			    cases[i].reason);
+			if (strstr(out, want) == NULL)
+				fail_msg("\"%s\" lacks \"%s\"", out, want);
+		}
 		if (strncmp(out, cases[i].head, hl) != 0)
 			fail_msg("\"%s\" does not start \"%s\"", out,
 			    cases[i].head);

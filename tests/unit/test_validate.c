@@ -66,6 +66,8 @@ struct entry_case {
 #define ONLY "only wildcards"
 #define ENDS "ends in a wildcard (matches any top-level domain)"
 #define NOLABEL "no whole label after the last wildcard"
+#define NUMBER "the last label is or can be a number: resolvers read such " \
+	"a name as an IPv4 address"
 #define SHORT4 "IPv4 prefix shorter than /8"
 #define SHORT6 "IPv6 prefix shorter than /16"
 #define OVER(what, range) "overlaps " what " range " range
@@ -116,6 +118,17 @@ static const struct entry_case entry_cases[] = {
 	URL_BAD("Allow", "co.uk", SUFFIX("co.uk")),
 	URL_BAD("Allow", "com", SUFFIX("com")),
 	URL_BAD("Allow", "localhost", SUFFIX("localhost")),
+	/* a last label that is, or a wildcard can make, a number: the name
+	 * is an IPv4 address to inet_aton and glibc's resolver */
+	URL_BAD("Allow", "*.0.1", NUMBER),
+	URL_BAD("Optimize", "*.10.0.0.1", NUMBER),
+	URL_BAD("Allow", "*.0x1f", NUMBER),
+	URL_BAD("Allow", "a.b.3232235777", NUMBER),
+	URL_BAD("Allow", "10.*.1", NUMBER),
+	URL_BAD("Allow", "a.*.1", NUMBER),
+	URL_BAD("Allow", "x.?.0x1", NUMBER),
+	URL_OK("Allow", "*.365.cafe"),
+	URL_OK("Allow", "0x1.example.com"),
 	/* patterns that name one registrable domain pass */
 	URL_OK("Allow", "*.cloud.microsoft"),
 	URL_OK("Allow", "*.teams.cloud.microsoft"),
