@@ -471,8 +471,16 @@ ls_make_pki() {
     for h in $LS_HOSTS ${LS_TLS_NAMES:-}; do
         _san="$_san,DNS:$h"
     done
+    # Addresses as IP entries, and as DNS names too ("192.0.2.10",
+    # "[2001:db8::10]"): Squid 5.7 checks the certificate of a bumped
+    # connection to an IP without SNI only against DNS-type names and the
+    # CN (ERR_SECURE_CONNECT_FAIL otherwise), while other clients (curl,
+    # Python) want IP entries.
     for a in 127.0.0.1 ::1 $LS_M365_ADDRS $LS_OTHER_ADDRS; do
-        _san="$_san,IP:$a"
+        case $a in
+        *:*) _san="$_san,IP:$a,DNS:[$a]" ;;
+        *) _san="$_san,IP:$a,DNS:$a" ;;
+        esac
     done
     _ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
     _ca="-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"

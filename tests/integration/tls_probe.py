@@ -18,7 +18,8 @@ from a bumping proxy).
 
 Prints one line of key=value words, for example
     connect=200 issuer=m365-test-public-ca status=200 body=m365-test-origin ...
-and stops at the first step that failed ("connect=407", "tls=error:...").
+and stops at the first step that failed ("connect=407", "tls=error:...");
+an error page from Squid adds squid_error=ERR_...
 Always exits 0 when it could print a line.  Needs /usr/bin/python3 (standard
 library only).
 """
@@ -126,7 +127,12 @@ def main():
     body = rest.split(b"\n", 1)[0].decode("latin-1").strip()
     if not body.startswith("m365-test-origin"):
         body = "other"
-    return done("status=" + status_of(head), "body=" + body.replace(" ", ","))
+    out.append("status=" + status_of(head))
+    for h in head.split("\r\n")[1:]:
+        name, _, value = h.partition(":")
+        if name.strip().lower() == "x-squid-error":
+            out.append("squid_error=" + value.strip().replace(" ", ","))
+    return done("body=" + body.replace(" ", ","))
 
 
 if __name__ == "__main__":
