@@ -25,6 +25,11 @@ FEED_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(FEED_PKGS) 2>/dev/null)
 FEED_LIBS   := $(shell $(PKG_CONFIG) --libs $(FEED_PKGS) 2>/dev/null)
 # libmaxminddb only reads: the tests read back the MMDB we write with it.
 MMDB_LIBS := $(shell $(PKG_CONFIG) --libs libmaxminddb 2>/dev/null)
+# The helper's DNS check (helper/resolve.c, --verify-sni dns) is the only
+# code linking c-ares: the helper and the test tool built on that module.
+HELPER_PKGS = libcares
+HELPER_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(HELPER_PKGS) 2>/dev/null)
+HELPER_LIBS   := $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -38,11 +43,12 @@ MATCHER_SRC = matcher/log.c matcher/parse.c matcher/prefix.c matcher/host.c \
 MATCHER_OBJ = $(MATCHER_SRC:%.c=$(B)/%.o) $(B)/matcher/snapshot.o
 FEED_SRC = $(wildcard feed/*.c)
 EXPORT_SRC = $(wildcard export/*.c)
-HELPER_SRC = helper/proto.c helper/memo.c helper/pairlog.c helper/ext_m365_acl.c
+HELPER_SRC = helper/proto.c helper/memo.c helper/pairlog.c helper/resolve.c \
+	helper/ext_m365_acl.c
 CLI_SRC = $(wildcard cli/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-TOOLS = $(B)/tools/probes
+TOOLS = $(B)/tools/probes $(B)/tools/resolve_probe
 
 all: $(B)/ext_m365_acl $(B)/m365-direct build/ext_m365_acl build/m365-direct
 
@@ -68,9 +74,11 @@ $(B)/libm365feed.a: $(FEED_SRC:%.c=$(B)/%.o)
 	rm -f $@
 	ar rcs $@ $^
 
-# The helper links the matcher only: no libcurl, no network code.
+# The helper links the matcher and c-ares (for helper/resolve.c only): no
+# libcurl.
 $(B)/ext_m365_acl: $(HELPER_SRC:%.c=$(B)/%.o) $(B)/libm365matcher.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HELPER_LIBS) $(PKG_LIBS)
+$(B)/helper/resolve.o: ALL_CFLAGS += $(HELPER_CFLAGS)
 
 $(B)/libm365export.a: $(EXPORT_SRC:%.c=$(B)/%.o)
 	rm -f $@
@@ -86,6 +94,15 @@ $(B)/tools/%: tests/tools/%.c $(B)/libm365matcher.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libm365matcher.a $(ALL_LDFLAGS) \
 		$(PKG_LIBS)
+
+# resolve_probe drives helper/resolve.c against real DNS servers
+# (tests/integration/resolve.t).
+$(B)/tools/resolve_probe: tests/tools/resolve_probe.c $(B)/helper/resolve.o \
+		$(B)/libm365matcher.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(HELPER_CFLAGS) -Ihelper -o $@ $< \
+		$(B)/helper/resolve.o $(B)/libm365matcher.a $(ALL_LDFLAGS) \
+		$(HELPER_LIBS) $(PKG_LIBS)
 
 $(B)/tests/suite.o: tests/unit/suite.c tests/unit/suite.h
 	@mkdir -p $(dir $@)

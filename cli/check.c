@@ -25,27 +25,24 @@ match_source(const struct m365_match *m)
 	return "set";
 }
 
+/* The lines under a verdict's heading: why it is what it is. */
 static void
-print_text(FILE *f, const char *host, int port, const struct m365_verdict *v)
+print_matches(FILE *f, const char *indent, const struct m365_verdict *v)
 {
-	fprintf(f, "%s", host);
-	if (port >= 0)
-		fprintf(f, " port %d", port);
-	fprintf(f, ": %s (category %s)\n", v->direct ? "DIRECT" : "PROXY",
-	    v->custom ? "custom" : matcher_category_name(v->category));
 	if (v->reason != NULL)
-		fprintf(f, "  not a host name or IP address: %s\n", v->reason);
+		fprintf(f, "%snot a host name or IP address: %s\n", indent,
+		    v->reason);
 	if (v->n_total == 0 && v->reason == NULL)
-		fprintf(f, "  no endpoint set matches\n");
+		fprintf(f, "%sno endpoint set matches\n", indent);
 	for (size_t i = 0; i < v->n_matches; i++) {
 		const struct m365_match *m = &v->matches[i];
 
 		if (m->kind == M365_FROM_SET)
-			fprintf(f, "  set %-4d %-9s %s %s", m->set_id,
+			fprintf(f, "%sset %-4d %-9s %s %s", indent, m->set_id,
 			    matcher_category_name(m->category),
 			    v->is_ip ? "prefix " : "pattern", m->what);
 		else
-			fprintf(f, "  %-18s %s %s", match_source(m),
+			fprintf(f, "%s%-18s %s %s", indent, match_source(m),
 			    v->is_ip ? "prefix " : "pattern", m->what);
 		if (m->excluded != M365_APPLIES)
 			fprintf(f, "  (does not count: %s)",
@@ -53,35 +50,86 @@ print_text(FILE *f, const char *host, int port, const struct m365_verdict *v)
 		fputc('\n', f);
 	}
 	if (v->n_total > v->n_matches)
-		fprintf(f, "  ... and %zu more matches\n",
+		fprintf(f, "%s... and %zu more matches\n", indent,
 		    v->n_total - v->n_matches);
 	if (v->never_direct)
-		fprintf(f, "  never_direct wins: not direct\n");
+		fprintf(f, "%snever_direct wins: not direct\n", indent);
 }
 
-static cJSON *
-verdict_json(const char *host, int port, const struct m365_verdict *v)
+static const char *
+category_of(bool custom, enum m365_category c)
 {
-	cJSON *o = cJSON_CreateObject(), *sets, *matches;
+	return custom ? "custom" : matcher_category_name(c);
+}
+
+static void
+print_heading(FILE *f, const char *what, const char *host,
+    const struct m365_verdict *v)
+{
+	fprintf(f, "  %s %s: %s (category %s)\n", what, host,
+	    v->direct ? "DIRECT" : "PROXY", category_of(v->custom,
+	    v->category));
+}
+
+/* Why the SNI changed the destination's verdict, for an admin. */
+static void
+print_reason(FILE *f, const struct m365_identity *c, const char *host,
+    const char *sni)
+{
+	switch (c->reason) {
+	case M365_REASON_NONE:
+		break;
+	case M365_REASON_SNI_MISMATCH:
+		fprintf(f, "  the destination and the SNI disagree: a connection "
+		    "is direct only if each is direct on its own\n");
+		if (c->dns_may_verify)
+			fprintf(f, "  with verify_sni = dns the helper makes it "
+			    "direct if %s resolves to %s\n", sni, host);
+		break;
+	default:
+		fprintf(f, "  DNS check of the SNI: %s\n",
+		    matcher_reason_name(c->reason));
+		break;
+	}
+}
+
+static void
+print_text(FILE *f, const char *host, const char *sni, int port,
+    const struct m365_identity *c)
+{
+	fprintf(f, "%s", host);
+	if (port >= 0)
+		fprintf(f, " port %d", port);
+	if (sni != NULL)
+		fprintf(f, " SNI %s", sni);
+	fprintf(f, ": %s (category %s)\n", c->direct ? "DIRECT" : "PROXY",
+	    category_of(c->custom, c->category));
+	if (sni == NULL) {
+		print_matches(f, "  ", &c->dst);
+		return;
+	}
+	print_heading(f, "destination", host, &c->dst);
+	print_matches(f, "    ", &c->dst);
+	print_heading(f, "SNI", sni, &c->sni);
+	print_matches(f, "    ", &c->sni);
+	print_reason(f, c, host, sni);
+}
+
+/* Adds what one verdict says to o: sets, rules, matches, message. */
+static void
+add_verdict(cJSON *o, const struct m365_verdict *v)
+{
+	cJSON *sets, *matches;
 	int ids[M365_VERDICT_MATCHES];
 	size_t n = matcher_verdict_sets(v, ids, M365_VERDICT_MATCHES);
 
-	cJSON_AddStringToObject(o, "host", host);
-	if (port >= 0)
-		cJSON_AddNumberToObject(o, "port", port);
-	else
-		cJSON_AddNullToObject(o, "port");
-	cJSON_AddStringToObject(o, "category", matcher_category_name(v->category));
-	cJSON_AddBoolToObject(o, "direct", v->direct);
-	cJSON_AddStringToObject(o, "answer", v->custom ? "custom" :
-	    matcher_category_name(v->category));
 	sets = cJSON_AddArrayToObject(o, "sets");
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(sets, cJSON_CreateNumber(ids[i]));
 	cJSON_AddBoolToObject(o, "extra_direct", v->extra_direct);
 	cJSON_AddBoolToObject(o, "never_direct", v->never_direct);
 	if (v->reason != NULL)
-		cJSON_AddStringToObject(o, "reason", v->reason);
+		cJSON_AddStringToObject(o, "message", v->reason);
 	matches = cJSON_AddArrayToObject(o, "matches");
 	for (size_t i = 0; i < v->n_matches; i++) {
 		const struct m365_match *m = &v->matches[i];
@@ -100,32 +148,81 @@ verdict_json(const char *host, int port, const struct m365_verdict *v)
 			    matcher_exclusion_name(m->excluded));
 		cJSON_AddItemToArray(matches, j);
 	}
+}
+
+static void
+add_answer(cJSON *o, bool direct, bool custom, enum m365_category c)
+{
+	cJSON_AddStringToObject(o, "category", matcher_category_name(c));
+	cJSON_AddBoolToObject(o, "direct", direct);
+	cJSON_AddStringToObject(o, "answer", category_of(custom, c));
+}
+
+/* The connection's answer with the sets and matches of the identity it
+ * names (the destination's without an SNI, as the helper answers); with
+ * an SNI, "destination_verdict" and "sni_verdict" say what each gives on
+ * its own.  "reason": "invalid-host", or why the SNI changed the answer
+ * (matcher_reason_name), or null. */
+static cJSON *
+verdict_json(const char *host, const char *sni, int port,
+    const struct m365_identity *c)
+{
+	cJSON *o = cJSON_CreateObject(), *s;
+	const char *reason = matcher_reason_name(c->reason);
+
+	cJSON_AddStringToObject(o, "host", host);
+	if (port >= 0)
+		cJSON_AddNumberToObject(o, "port", port);
+	else
+		cJSON_AddNullToObject(o, "port");
+	if (sni != NULL)
+		cJSON_AddStringToObject(o, "sni", sni);
+	else
+		cJSON_AddNullToObject(o, "sni");
+	add_answer(o, c->direct, c->custom, c->category);
+	if (reason == NULL && c->dst.reason != NULL)
+		reason = "invalid-host";
+	if (reason != NULL)
+		cJSON_AddStringToObject(o, "reason", reason);
+	else
+		cJSON_AddNullToObject(o, "reason");
+	add_verdict(o, matcher_identity_basis(c));
+	if (sni == NULL)
+		return o;
+	cJSON_AddBoolToObject(o, "dns_may_verify", c->dns_may_verify);
+	s = cJSON_AddObjectToObject(o, "destination_verdict");
+	add_answer(s, c->dst.direct, c->dst.custom, c->dst.category);
+	add_verdict(s, &c->dst);
+	s = cJSON_AddObjectToObject(o, "sni_verdict");
+	add_answer(s, c->sni.direct, c->sni.custom, c->sni.category);
+	add_verdict(s, &c->sni);
 	return o;
 }
 
 static void
-check_print(FILE *f, const struct m365_rules *r, const char *host, int port,
-    bool json)
+check_print(FILE *f, const struct m365_rules *r, const char *host,
+    const char *sni, int port, bool json)
 {
-	struct m365_verdict v;
+	static struct m365_identity c;
 
-	matcher_lookup(r, host, strlen(host), port, &v);
+	matcher_lookup_identity(r, host, strlen(host), sni,
+	    sni != NULL ? strlen(sni) : 0, port, &c);
 	if (json) {
-		cJSON *o = verdict_json(host, port, &v);
+		cJSON *o = verdict_json(host, sni, port, &c);
 		char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
 
 		fprintf(f, "%s\n", s != NULL ? s : "{}");
 		free(s);
 		cJSON_Delete(o);
 	} else {
-		print_text(f, host, port, &v);
+		print_text(f, host, sni, port, &c);
 	}
 }
 
 int
 cmd_check(struct cli *c, int argc, char **argv)
 {
-	const char *host = NULL, *port_arg = NULL;
+	const char *host = NULL, *port_arg = NULL, *sni = NULL;
 	struct m365_rules *r;
 	struct source src;
 	char err[512];
@@ -135,6 +232,12 @@ cmd_check(struct cli *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+		} else if (strcmp(argv[i], "--sni") == 0) {
+			if (++i == argc) {
+				log_warnx("check: --sni needs a name");
+				return 2;
+			}
+			sni = argv[i];
 		} else if (strncmp(argv[i], "--", 2) == 0) {
 			log_warnx("check: unknown option %s", argv[i]);
 			return 2;
@@ -166,7 +269,8 @@ cmd_check(struct cli *c, int argc, char **argv)
 		log_warnx("%s", err);
 		return 1;
 	}
-	check_print(stdout, r, host, port_arg != NULL ? (int)port : -1, json);
+	check_print(stdout, r, host, sni, port_arg != NULL ? (int)port : -1,
+	    json);
 	matcher_free(r);
 	return 0;
 }

@@ -1,9 +1,11 @@
 /* ext_m365_acl - Squid external ACL helper: is this host or IP a Microsoft
  * 365 endpoint that should go direct?  Reads request lines on stdin, answers
  * each exactly once on stdout (never BH), exits 0 at EOF.  Links the matcher
- * only: no network code. */
+ * and, for --verify-sni dns only, helper/resolve.c (c-ares), its only
+ * network code. */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,17 +14,32 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "host.h"
 #include "log.h"
 #include "matcher.h"
 #include "memo.h"
 #include "pairlog.h"
 #include "parse.h"
 #include "proto.h"
+#include "resolve.h"
 #include "source.h"
 
 #define IN_CAP (256 * 1024)
 #define OUT_CAP (256 * 1024 + MEMO_ANSWER_MAX)
 #define DEFAULT_CACHE_SIZE 16384    /* 64-byte slots: 1 MiB */
+
+/* A request whose answer waits for the DNS check of its SNI.  Its
+ * identity is kept whole; its answer reads no pointer into the rules (set
+ * ids, categories, flags), so a reload meanwhile does no harm. */
+struct waiting {
+	struct helper *h;
+	char id[PROTO_MAX_ID];
+	size_t id_len;
+	char dst[HOST_NAME_MAX_LEN + 1];        /* for the log */
+	char sni[HOST_NAME_MAX_LEN + 1];
+	struct m365_identity c;
+	struct waiting *next_free;
+};
 
 struct helper {
 	const char *data_opt;
@@ -34,6 +51,10 @@ struct helper {
 	bool config_broken;             /* answer everything "not direct" */
 	struct memo *memo;              /* NULL: --cache-size 0 */
 	struct pairlog *pairlog;        /* SNI mismatches logged */
+	struct resolver *resolver;      /* NULL: no --verify-sni dns */
+	struct waiting *waiting;        /* RESOLVE_DEFAULT_INFLIGHT of them */
+	struct waiting *free_waiting;
+	size_t n_waiting;
 	struct m365_rules *rules;       /* NULL: the configuration is broken */
 	struct source src;
 	struct timespec last_check;
@@ -56,7 +77,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: ext_m365_acl [-c CONF] [--data FILE] [--state-dir DIR] [--concurrency]\n"
 "                    [--fields LIST] [--reload-interval SECONDS]\n"
-"                    [--cache-size N]\n"
+"                    [--cache-size N] [--verify-sni dns|off]\n"
+"                    [--dns-server LIST] [--dns-timeout SECONDS]\n"
 "\n"
 "Squid external ACL helper: answers OK m365=direct for Microsoft 365\n"
 "endpoints that should go direct, ERR m365=proxy for everything else.\n"
@@ -67,13 +89,23 @@ usage(FILE *f)
 "  --concurrency        request lines start with a channel ID (Squid's\n"
 "                       external_acl_type ... concurrency=N, N > 0)\n"
 "  --fields LIST        what the request fields are, comma-separated roles:\n"
-"                       host, port, sni (wins over host unless \"-\"), skip;\n"
-"                       default host,port; fields beyond the list are ignored\n"
+"                       host (required), port, sni, skip; default host,port;\n"
+"                       fields beyond the list are ignored.  With sni, a\n"
+"                       connection is direct only if the host and the SNI\n"
+"                       (unless \"-\") are each direct on their own\n"
 "  --reload-interval S  check the data file for changes at most every S\n"
 "                       seconds (default 60; 0 = on every request batch)\n"
 "  --cache-size N       remember the answers to up to N distinct requests\n"
 "                       (default 16384, 1 MiB; 0 = off); forgotten on\n"
 "                       every reload\n"
+"  --verify-sni dns     when the host is an IP that is not direct but the\n"
+"                       SNI is a direct name, resolve the SNI and count the\n"
+"                       IP as direct if it is one of its addresses (needs\n"
+"                       --concurrency; config key verify_sni)\n"
+"  --dns-server LIST    ip[:port],... for --verify-sni dns (default\n"
+"                       /etc/resolv.conf; config key dns_servers)\n"
+"  --dns-timeout S      answer dns-timeout after S seconds (default and at\n"
+"                       most 2; config key dns_timeout)\n"
 "  -h, --help           this text\n"
 "  -V, --version        print the version\n"
 "\n"
@@ -122,6 +154,39 @@ load_config(struct helper *h, const char *conf, const char *state_dir)
 	}
 }
 
+/* The command line's --verify-sni, --dns-server and --dns-timeout over
+ * the configuration's verify_sni, dns_servers and dns_timeout. */
+static void
+sni_options(struct helper *h, const char *verify, const char *servers,
+    const char *timeout)
+{
+	struct m365_sni *n = &h->cfg.sni;
+	uint64_t ms;
+
+	if (verify != NULL)
+		n->verify_dns = verify[0] == 'd';
+	if (servers != NULL) {
+		free(n->dns_servers);
+		if ((n->dns_servers = strdup(servers)) == NULL)
+			exit(1);
+	}
+	if (timeout != NULL) {
+		if (parse_millis(timeout, strlen(timeout),
+		    M365_MAX_DNS_TIMEOUT_MS, &ms) != 0 || ms == 0) {
+			log_warnx("--dns-timeout: seconds, more than 0 and at "
+			    "most %u", M365_MAX_DNS_TIMEOUT_MS / 1000);
+			exit(2);
+		}
+		n->dns_timeout_ms = (unsigned)ms;
+	}
+	if (verify != NULL && n->verify_dns && !h->concurrency) {
+		log_warnx("--verify-sni dns needs --concurrency (and "
+		    "concurrency=N in squid.conf): no answer may wait for "
+		    "another's DNS lookup");
+		exit(2);
+	}
+}
+
 static void
 parse_args(struct helper *h, int argc, char **argv)
 {
@@ -132,11 +197,15 @@ parse_args(struct helper *h, int argc, char **argv)
 		{ "fields", required_argument, NULL, 'f' },
 		{ "reload-interval", required_argument, NULL, 'r' },
 		{ "cache-size", required_argument, NULL, 'm' },
+		{ "verify-sni", required_argument, NULL, 'v' },
+		{ "dns-server", required_argument, NULL, 'n' },
+		{ "dns-timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *conf = NULL, *state_dir = NULL, *why;
+	const char *verify = NULL, *servers = NULL, *timeout = NULL;
 	int ch;
 
 	h->reload_interval = 60;
@@ -170,6 +239,20 @@ parse_args(struct helper *h, int argc, char **argv)
 			h->cache_size = (size_t)option_number("--cache-size",
 			    optarg, MEMO_MAX_SLOTS);
 			break;
+		case 'v':
+			if (strcmp(optarg, "dns") != 0 &&
+			    strcmp(optarg, "off") != 0) {
+				log_warnx("--verify-sni: dns or off");
+				exit(2);
+			}
+			verify = optarg;
+			break;
+		case 'n':
+			servers = optarg;
+			break;
+		case 't':
+			timeout = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -186,6 +269,7 @@ parse_args(struct helper *h, int argc, char **argv)
 		exit(2);
 	}
 	load_config(h, conf, state_dir);
+	sni_options(h, verify, servers, timeout);
 }
 
 /* Builds new rules from the current source and swaps them in; on failure
@@ -309,37 +393,131 @@ prepare(const struct helper *h, const char *line, size_t len,
 	}
 }
 
-/* Tells cache.log that a connection's destination and SNI disagree: once
- * per pair, and never a flood (pairlog.h).  The values are printed
- * escaped (vis-like), since the client chose them. */
+/* Tells cache.log that a connection is not direct because its
+ * destination dst[0..dlen) and SNI sni[0..slen) disagree (or the DNS
+ * check of the SNI failed): once per pair, and never a flood (pairlog.h).
+ * The values are printed escaped, since the client chose them. */
 static void
-log_mismatch(struct helper *h, const struct proto_request *req,
-    const struct m365_identity *c)
+log_mismatch(struct helper *h, const char *dst, size_t dlen, const char *sni,
+    size_t slen, const struct m365_identity *c)
 {
 	struct timespec now;
 	unsigned long dropped;
-	char dst[4 * 64 + 1], sni[4 * 64 + 1];
+	char d[4 * 64 + 1], n[4 * 64 + 1];
 
-	if (h->pairlog == NULL)
-		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!pairlog_admit(h->pairlog, req->host, req->host_len, req->sni,
-	    req->sni_len, now.tv_sec, &dropped))
+	if (!pairlog_admit(h->pairlog, dst, dlen, sni, slen, now.tv_sec,
+	    &dropped))
 		return;
 	if (dropped > 0)
 		log_warnx("%lu more SNI mismatches not logged", dropped);
-	log_warnx("SNI mismatch, not direct: destination %s is %s, SNI %s is "
-	    "%s", log_escape(req->host, req->host_len, dst, sizeof(dst)),
+	log_warnx("not direct (%s): destination %s is %s, SNI %s is %s",
+	    matcher_reason_name(c->reason), log_escape(dst, dlen, d, sizeof(d)),
 	    c->dst.direct ? "direct" : "not direct",
-	    log_escape(req->sni, req->sni_len, sni, sizeof(sni)),
+	    log_escape(sni, slen, n, sizeof(n)),
 	    c->sni.direct ? "direct" : "not direct");
+}
+
+/* Writes the answer for c on channel id and returns where in out it
+ * starts; logs why when the SNI made it not direct. */
+static size_t
+answer_identity(struct helper *h, const char *id, size_t id_len,
+    const char *dst, size_t dlen, const char *sni, size_t slen,
+    const struct m365_identity *c)
+{
+	size_t start;
+
+	if (h->out_len + PROTO_MAX_ANSWER > OUT_CAP)
+		flush_out(h);
+	if (c->reason != M365_REASON_NONE &&
+	    c->reason != M365_REASON_SNI_VERIFIED)
+		log_mismatch(h, dst, dlen, sni, slen, c);
+	start = h->out_len;
+	h->out_len += proto_format_answer(h->out + h->out_len, id, id_len, c);
+	return start;
+}
+
+static enum m365_reason
+dns_reason(enum resolve_status st)
+{
+	switch (st) {
+	case RESOLVE_MATCH:
+		return M365_REASON_SNI_VERIFIED;
+	case RESOLVE_NO_MATCH:
+		return M365_REASON_SNI_MISMATCH;
+	case RESOLVE_TIMEOUT:
+		return M365_REASON_DNS_TIMEOUT;
+	case RESOLVE_BUSY:
+		return M365_REASON_DNS_BUSY;
+	case RESOLVE_PENDING:
+	case RESOLVE_FAILED:
+		break;
+	}
+	return M365_REASON_DNS_FAILED;
+}
+
+/* The DNS check of a waiting request is done: answer it on its channel. */
+static void
+on_dns(void *arg, enum resolve_status st)
+{
+	struct waiting *w = arg;
+	struct helper *h = w->h;
+
+	matcher_identity_dns(&w->c, dns_reason(st));
+	answer_identity(h, w->id, w->id_len, w->dst, strlen(w->dst), w->sni,
+	    strlen(w->sni), &w->c);
+	w->next_free = h->free_waiting;
+	h->free_waiting = w;
+	h->n_waiting--;
+}
+
+/* Copies what fits of s[0..len) into out (HOST_NAME_MAX_LEN + 1 bytes),
+ * for the log line of an answer that waits. */
+static void
+keep_text(char *out, const char *s, size_t len)
+{
+	if (len > HOST_NAME_MAX_LEN)
+		len = HOST_NAME_MAX_LEN;
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+/* Starts the DNS check of the SNI of c (dns_may_verify: the destination
+ * is an IP, the SNI a name).  Returns true when the answer waits for it
+ * (on_dns answers); false with c's answer settled when the resolver's
+ * cache knew, or too many checks wait already. */
+static bool
+ask_dns(struct helper *h, const struct proto_request *req,
+    struct m365_identity *c)
+{
+	struct host_query dst, sni;
+	struct waiting *w = h->free_waiting;
+	enum resolve_status st = RESOLVE_BUSY;
+
+	host_normalise(req->host, req->host_len, &dst);
+	host_normalise(req->sni, req->sni_len, &sni);
+	if (w != NULL && dst.kind == HOST_IP && sni.kind == HOST_NAME)
+		st = resolver_check(h->resolver, sni.name, sni.len, &dst.addr,
+		    on_dns, w);
+	if (st != RESOLVE_PENDING) {
+		matcher_identity_dns(c, dns_reason(st));
+		return false;
+	}
+	h->free_waiting = w->next_free;
+	h->n_waiting++;
+	memcpy(w->id, req->id, req->id_len);
+	w->id_len = req->id_len;
+	keep_text(w->dst, req->host, req->host_len);
+	keep_text(w->sni, req->sni, req->sni_len);
+	w->c = *c;
+	return true;
 }
 
 static void
 answer(struct helper *h, const struct pending *p)
 {
 	struct proto_request req;
-	struct m365_identity c;
+	static struct m365_identity c;  /* 2.7 KiB: off the stack */
 	const char *why, *ans;
 	size_t alen, start;
 
@@ -365,11 +543,15 @@ answer(struct helper *h, const struct pending *p)
 	}
 	matcher_lookup_identity(h->rules, req.host, req.host_len,
 	    req.has_sni ? req.sni : NULL, req.sni_len, req.port, &c);
-	if (c.reason == M365_REASON_SNI_MISMATCH)
-		log_mismatch(h, &req, &c);
-	start = h->out_len;
-	h->out_len += proto_format_answer(h->out + h->out_len, req.id,
-	    req.id_len, &c);
+	if (c.dns_may_verify && h->resolver != NULL) {
+		/* the answer depends on DNS, not on the text: not memoised */
+		if (!ask_dns(h, &req, &c))
+			answer_identity(h, req.id, req.id_len, req.host,
+			    req.host_len, req.sni, req.sni_len, &c);
+		return;
+	}
+	start = answer_identity(h, req.id, req.id_len, req.host, req.host_len,
+	    req.sni, req.sni_len, &c);
 	if (p->memo)
 		memo_put(h->memo, &p->key, h->out + start + p->prefix,
 		    h->out_len - start - p->prefix);
@@ -457,35 +639,112 @@ answer_lines(struct helper *h, struct reader *rd)
 		rd->len = 0;    /* drop the rest until LF */
 }
 
+/* Reads what stdin has and answers every complete line, with the rules
+ * reloaded first if they changed.  Returns 1 to go on (also after EINTR),
+ * 0 at EOF (a last line without LF answered), -1 on a read error. */
 static int
-serve(struct helper *h)
+read_and_answer(struct helper *h, struct reader *rd)
 {
-	static struct reader rd;
+	ssize_t r = read(STDIN_FILENO, rd->in + rd->len, IN_CAP - rd->len);
 
+	maybe_reload(h);
+	if (r < 0 && errno == EINTR)
+		return 1;
+	if (r < 0) {
+		log_warn("read from Squid");
+		return -1;
+	}
+	if (r == 0) {
+		if (rd->draining)
+			answer_too_long(h, rd);
+		else if (rd->len > 0)
+			handle_line(h, rd->in, rd->len);
+		return 0;
+	}
+	rd->len += (size_t)r;
+	answer_lines(h, rd);
+	return 1;
+}
+
+/* The loop without DNS checks: block in read, answer, flush once. */
+static int
+serve(struct helper *h, struct reader *rd)
+{
 	for (;;) {
-		ssize_t r = read(STDIN_FILENO, rd.in + rd.len, IN_CAP - rd.len);
+		int r = read_and_answer(h, rd);
 
-		if (r < 0 && errno == EINTR) {
-			maybe_reload(h);
+		flush_out(h);
+		if (r <= 0)
+			return r < 0;
+	}
+}
+
+/* The loop with DNS checks: stdin and the resolver's sockets in one poll,
+ * so an answer that waits for DNS holds up no other channel.  At EOF the
+ * waiting answers are still written (each within its DNS timeout). */
+static int
+serve_polling(struct helper *h, struct reader *rd)
+{
+	struct pollfd fds[1 + RESOLVE_MAX_FDS];
+	bool eof = false;
+
+	while (!eof || h->n_waiting > 0) {
+		size_t n = 0, first;
+		int r = 1;
+
+		if (!eof)
+			fds[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+		first = n;
+		n += resolver_pollfds(h->resolver, fds + n, RESOLVE_MAX_FDS);
+		if (poll(fds, n, resolver_timeout_ms(h->resolver)) < 0) {
+			if (errno != EINTR) {
+				log_warn("poll");
+				return 1;
+			}
+			maybe_reload(h);        /* SIGHUP */
 			continue;
 		}
-		if (r < 0) {
-			log_warn("read from Squid");
+		if (!eof && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			r = read_and_answer(h, rd);
+		if (r < 0)
 			return 1;
-		}
-		maybe_reload(h);
-		if (r == 0) {
-			/* EOF: a last line without LF still gets its answer */
-			if (rd.draining)
-				answer_too_long(h, &rd);
-			else if (rd.len > 0)
-				handle_line(h, rd.in, rd.len);
-			flush_out(h);
-			return 0;
-		}
-		rd.len += (size_t)r;
-		answer_lines(h, &rd);
+		eof |= r == 0;
+		resolver_process(h->resolver, fds + first, n - first);
 		flush_out(h);
+	}
+	return 0;
+}
+
+/* The DNS check of --verify-sni dns, when asked for and possible; without
+ * it, IPs that only their SNI could vouch for are simply not direct. */
+static void
+start_resolver(struct helper *h)
+{
+	struct resolve_options o = { h->cfg.sni.dns_servers,
+	    h->cfg.sni.dns_timeout_ms, RESOLVE_DEFAULT_INFLIGHT,
+	    RESOLVE_DEFAULT_CACHE };
+	char err[256];
+
+	if (!h->cfg.sni.verify_dns || h->config_broken)
+		return;
+	if (!h->concurrency) {
+		log_warnx("verify_sni = dns needs --concurrency: the DNS check "
+		    "of the SNI is off");
+		return;
+	}
+	h->waiting = calloc(RESOLVE_DEFAULT_INFLIGHT, sizeof(*h->waiting));
+	if (h->waiting == NULL ||
+	    (h->resolver = resolver_new(&o, err, sizeof(err))) == NULL) {
+		log_warnx("the DNS check of the SNI is off: %s",
+		    h->waiting == NULL ? "out of memory" : err);
+		free(h->waiting);
+		h->waiting = NULL;
+		return;
+	}
+	for (size_t i = 0; i < RESOLVE_DEFAULT_INFLIGHT; i++) {
+		h->waiting[i].h = h;
+		h->waiting[i].next_free = h->free_waiting;
+		h->free_waiting = &h->waiting[i];
 	}
 }
 
@@ -493,6 +752,7 @@ int
 main(int argc, char **argv)
 {
 	static struct helper h;
+	static struct reader rd;
 	struct sigaction sa;
 	char err[512];
 
@@ -519,6 +779,7 @@ main(int argc, char **argv)
 		log_warnx("out of memory");
 		return 1;
 	}
+	start_resolver(&h);
 	clock_gettime(CLOCK_MONOTONIC, &h.last_check);
-	return serve(&h);
+	return h.resolver != NULL ? serve_polling(&h, &rd) : serve(&h, &rd);
 }

@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
       libcurl4-openssl-dev libpsl-dev openssl strace
       squid-openssl curl python3 perl iproute2 procps time
       haproxy socat python3-pacparser libmaxminddb-dev mmdb-bin
-      nginx-light libnginx-mod-http-geoip2"
+      nginx-light libnginx-mod-http-geoip2 libc-ares-dev dnsmasq"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -26,10 +26,10 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
-# Debian starts a system Squid, HAProxy and nginx on install; the tests
-# run their own.
+# Debian starts a system Squid, HAProxy, nginx and dnsmasq on install; the
+# tests run their own.
 if command -v systemctl >/dev/null 2>&1; then
-	for s in squid haproxy nginx; do
+	for s in squid haproxy nginx dnsmasq; do
 		$SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true
 	done
 fi

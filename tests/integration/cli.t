@@ -159,6 +159,35 @@ sub verdict {
     ($v, $r) = verdict('/dev/null', $WW, 'bad!host');
     ok($v && $v->{category} eq 'none' && !$v->{direct} && defined $v->{reason},
         'check --json: an invalid host has a reason', show($r));
+
+    # --sni: the identity rule (DESIGN.md §3), text and JSON
+    ($v, $r) = verdict('/dev/null', $WW, 'outlook.office365.com', '443', '--sni', 'outlook.office365.com');
+    ok($v && $v->{direct} && $v->{sni} eq 'outlook.office365.com' && !defined $v->{reason}
+        && $v->{category} eq 'optimize' && $v->{sni_verdict}{direct} && $v->{destination_verdict}{direct},
+        'check --sni --json: both direct: direct, sni and no reason', show($r));
+    ($v, $r) = verdict('/dev/null', $WW, '203.0.113.5', '443', '--sni', 'outlook.office365.com');
+    ok($v && !$v->{direct} && $v->{reason} eq 'sni-mismatch' && $v->{category} eq 'none'
+        && $v->{sni_verdict}{direct} && !$v->{destination_verdict}{direct} && $v->{dns_may_verify},
+        'check --sni --json: M365 SNI to a foreign IP: not direct, sni-mismatch', show($r));
+    ($v, $r) = verdict('/dev/null', $WW, 'outlook.office365.com', '443', '--sni', 'evil.example.com');
+    ok($v && !$v->{direct} && $v->{reason} eq 'sni-mismatch' && !$v->{dns_may_verify},
+        'check --sni --json: foreign SNI to an M365 name: not direct', show($r));
+    ($v, $r) = verdict('/dev/null', $WW, 'outlook.office365.com', '443');
+    ok($v && exists $v->{sni} && !defined $v->{sni} && !defined $v->{reason},
+        'check --json without --sni: sni and reason are null', show($r));
+    $r = cli('-c', '/dev/null', '--data', $WW, 'check', '203.0.113.5', '443', '--sni', 'outlook.office365.com');
+    my @l = split /\n/, $r->{out};
+    ok($r->{rc} == 0 && @l && $l[0] eq '203.0.113.5 port 443 SNI outlook.office365.com: PROXY (category none)'
+        && $r->{out} =~ /^  destination 203\.0\.113\.5: PROXY/m && $r->{out} =~ /^  SNI outlook\.office365\.com: DIRECT \(category optimize\)/m
+        && $r->{out} =~ /disagree/ && $r->{out} =~ /verify_sni = dns/,
+        'check --sni text: the answer, each identity, why', show($r));
+    $r = cli('-c', '/dev/null', '--data', $WW, 'check', 'outlook.office365.com', '--sni');
+    ok($r->{rc} == 2 && $r->{out} eq '' && $r->{err} =~ /--sni/, 'check --sni without a name: exit 2', show($r));
+    for my $q ('10.1', '012.0.0.1', '0x0a.0.0.1', '3232235777', '1.2.3.4.') {
+        ($v, $r) = verdict('/dev/null', $WW, $q);
+        ok($v && !$v->{direct} && $v->{reason} eq 'invalid-host' && $v->{message} =~ /number|trailing dot/,
+            "check --json: \"$q\" is neither a name nor an address, and says why", show($r));
+    }
 }
 
 # =========================================================================
