@@ -566,20 +566,23 @@ EOF
 
 # --- DNS: dnsmasq answering from a hosts file -------------------------------
 
-# ls_start_dnsmasq PORT HOSTSFILE: a real DNS server on 127.0.0.1:PORT that
-# answers only from HOSTSFILE ("ADDR NAME" lines, re-read on SIGHUP), never
-# forwards, and gives TTL 1.  Sets DNSMASQ_PID.
+# ls_start_dnsmasq PORT HOSTSFILE [DNSMASQ_OPTIONS...]: a real DNS server
+# on 127.0.0.1:PORT that answers from HOSTSFILE ("ADDR NAME" lines, re-read
+# on SIGHUP) with TTL 1 and forwards nothing unless the options say so
+# (e.g. --server=/domain/127.0.0.1#PORT).  Sets DNSMASQ_PID.
 ls_start_dnsmasq() {
+    _dp=$1 _dh=$2
+    shift 2
     dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
-        --listen-address=127.0.0.1 --bind-interfaces --port="$1" \
-        --addn-hosts="$2" --local-ttl=1 --user=root --pid-file= \
-        --log-facility=- >"$LS_DIR/dnsmasq.log" 2>&1 &
+        --listen-address=127.0.0.1 --bind-interfaces --port="$_dp" \
+        --addn-hosts="$_dh" --local-ttl=1 --user=root --pid-file= \
+        --log-facility=- "$@" >"$LS_DIR/dnsmasq.log" 2>&1 &
     DNSMASQ_PID=$!
     LS_PIDS="$LS_PIDS $DNSMASQ_PID"
     _i=0
     while [ $_i -lt 50 ]; do
         kill -0 "$DNSMASQ_PID" 2>/dev/null || break
-        grep -q "read $2" "$LS_DIR/dnsmasq.log" 2>/dev/null && return 0
+        grep -q "read $_dh" "$LS_DIR/dnsmasq.log" 2>/dev/null && return 0
         sleep 0.1
         _i=$((_i + 1))
     done
