@@ -29,7 +29,7 @@ M365_ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 cd "$M365_ROOT" || exit 1
 . tests/integration/lib-squid.sh
 
-PLAN=64
+PLAN=65
 # Test names only the TLS tests use (in the origin's certificate too).
 LS_TLS_NAMES="foo.officeapps.live.com bar.officeapps.live.com baz.officeapps.live.com"
 
@@ -381,6 +381,41 @@ _bad=$(grep -iE 'error|warning|fatal|\bBH\b|exited|crash' "$LS_DIR/explicit/cach
     grep -v 'SNI mismatch')
 check "$([ -z "$_bad" ] && echo 0)" "explicit Squid cache.log: no errors or warnings" "$_bad"
 ls_stop_pid "$EXPLICIT_PID"
+
+# What the terminate rule adds, shown on the same configuration without it
+# (the shipped sslbump snippet minus that one line): Squid 5.7 bumps the
+# connection (server first: it connects through the parent on behalf of a
+# client that never authenticated) and runs http_access again for each
+# decrypted request, which inherits the CONNECT's missing credentials: a
+# foreign Host is denied, 403 not 407, even with Proxy-Authorization inside
+# the tunnel.  So is a Microsoft 365 Host: the snippet's helper in
+# http_access sees the foreign SNI (m365_reason=sni-mismatch) and the
+# bypass no longer applies.  The shipped rule closes the connection before
+# any of that.
+grep -v '^ssl_bump terminate m365_auth_skipped$' "$LS_DIR/snip/m365-direct-sslbump.conf" \
+    >"$LS_DIR/snip/noterm.conf"
+sed -e "s|$LS_DIR/snip/m365-direct-sslbump.conf|$LS_DIR/snip/noterm.conf|" \
+    -e "s|$LS_DIR/explicit/|$LS_DIR/noterm/|g" -e "s|certdb-explicit|certdb-noterm|" \
+    -e "s|explicit.m365-test|noterm.m365-test|" "$LS_DIR/explicit/squid.conf" >"$LS_DIR/noterm.conf"
+mkdir -p "$LS_DIR/noterm"
+mv "$LS_DIR/noterm.conf" "$LS_DIR/noterm/squid.conf"
+ls_make_certdb "$LS_DIR/certdb-noterm"
+if ! grep -q 'ssl_bump terminate' "$LS_DIR/snip/noterm.conf" &&
+    ls_run_squid noterm "$CHILD_PORT"; then
+    P0="$PROBE --ca $PKI/public-ca.pem --ca $PKI/bump-ca.crt $B --connect outlook.office365.com:443 --sni www.example.com"
+    _a=$($P0 --get www.example.com 2>&1)
+    _b=$($P0 --get www.example.com --inner-auth alice:wonderland 2>&1)
+    _c=$($P0 --get outlook.office365.com 2>&1)
+    case $_a in *"issuer=$BUMP_CA status=403"*) _ra=0 ;; *) _ra=1 ;; esac
+    case $_b in *"issuer=$BUMP_CA status=403"*) _rb=0 ;; *) _rb=1 ;; esac
+    case $_c in *"issuer=$BUMP_CA status=403"*) _rc=0 ;; *) _rc=1 ;; esac
+    check "$([ $_ra$_rb$_rc = 000 ] && echo 0)" \
+        "without the terminate rule: bumped, and inside every request is denied (403; foreign Host, with Proxy-Authorization, Microsoft 365 Host)" \
+        "foreign: $_a" "foreign + Proxy-Authorization: $_b" "Microsoft 365 Host: $_c"
+    ls_stop_pid "$NOTERM_PID"
+else
+    not_ok "without the terminate rule: Squid started"
+fi
 
 # ============================================================ interception ===
 # A client namespace behind a veth pair; nftables redirects its TCP 443 to
