@@ -2,6 +2,7 @@
 #include "matcher.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -387,7 +388,12 @@ matcher_lookup_identity(const struct m365_rules *r, const char *dst,
 {
 	matcher_lookup(r, dst, dlen, port, &id->dst);
 	id->has_sni = sni != NULL;
-	if (id->has_sni)
+	if (id->has_sni && slen == dlen && memcmp(sni, dst, dlen) == 0)
+		/* the common case, SNI = CONNECT host: the same text has the
+		 * same verdict; copy what is filled in, not all 32 matches */
+		memcpy(&id->sni, &id->dst, offsetof(struct m365_verdict,
+		    matches) + id->dst.n_matches * sizeof(id->dst.matches[0]));
+	else if (id->has_sni)
 		matcher_lookup(r, sni, slen, port, &id->sni);
 	matcher_identity_combine(id);
 }

@@ -106,6 +106,9 @@ check_defaults(const struct m365_config *c)
 	assert_true(c->policy.match_ports);
 	assert_int_equal(c->policy.extra_direct.n, 0);
 	assert_int_equal(c->policy.never_direct.n, 0);
+	assert_false(c->sni.verify_dns);
+	assert_null(c->sni.dns_servers);
+	assert_int_equal(c->sni.dns_timeout_ms, 2000);
 }
 
 static void
@@ -155,7 +158,10 @@ test_every_key(void **state)
 	    "match_ports = no\n"
 	    "extra_direct = *.contoso.com, 10.0.0.0/8\n"
 	    "never_direct = login.microsoftonline.com\n"
-	    "never_direct = 13.107.6.152/31 2603:1006::/40\n";
+	    "never_direct = 13.107.6.152/31 2603:1006::/40\n"
+	    "verify_sni = dns\n"
+	    "dns_servers = 127.0.0.1:5353,[::1]:53\n"
+	    "dns_timeout = 0.5\n";
 	static const char *const areas[] = { "Exchange", "Skype" };
 	static const char *const extra[] = { "*.contoso.com", "10.0.0.0/8" };
 	static const char *const never[] = { "login.microsoftonline.com",
@@ -172,6 +178,9 @@ test_every_key(void **state)
 	assert_false(l.c.policy.match_ports);
 	assert_true(list_is(&l.c.policy.extra_direct, extra, 2));
 	assert_true(list_is(&l.c.policy.never_direct, never, 3));
+	assert_true(l.c.sni.verify_dns);
+	assert_string_equal(l.c.sni.dns_servers, "127.0.0.1:5353,[::1]:53");
+	assert_int_equal(l.c.sni.dns_timeout_ms, 500);
 	unload(&l);
 }
 
@@ -319,6 +328,12 @@ static const struct err_line err_lines[] = {
 	{ "direct_categories = none", "direct_categories" },
 	{ "never_direct = *.ok.example, bad..example", "bad..example" },
 	{ "service_areas", "" },
+	{ "verify_sni = yes", "verify_sni" },
+	{ "verify_sni = DNS", "verify_sni" },
+	{ "dns_timeout = 3", "dns_timeout" },
+	{ "dns_timeout = 0", "dns_timeout" },
+	{ "dns_timeout = -1", "dns_timeout" },
+	{ "dns_timeout = 1s", "dns_timeout" },
 };
 
 /* Each bad line alone: one error, "file:1: ...". */
