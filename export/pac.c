@@ -7,9 +7,10 @@
  * plain ES3 JavaScript that compiles them once, when the file is loaded:
  *
  *  - the host is normalised as host.c does it: "[v6]" brackets removed,
- *    one trailing dot stripped, then an IP literal, else a host name
- *    (labels of 1..63 characters of [A-Za-z0-9_-], at most 253 in all),
- *    lower-cased; anything else is not direct;
+ *    one trailing dot stripped, then an IP literal (not direct if it had
+ *    the dot), else a host name (labels of 1..63 characters of
+ *    [A-Za-z0-9_-], at most 253 in all, the last not a number as
+ *    inet_aton reads one), lower-cased; anything else is not direct;
  *  - exact names are one object lookup, "*.suffix" patterns one lookup per
  *    dot of the host, other "*suffix" patterns (*cdn.onenote.net) a suffix
  *    compare each, patterns with an inner wildcard one precompiled RegExp;
@@ -43,7 +44,7 @@ static const char *const pac_code[] = {
 	"// --- the answer ----------------------------------------------------",
 	"",
 	"function FindProxyForURL(url, host) {",
-	"\tvar h = host, ip;",
+	"\tvar h = host, ip, dot = false;",
 	"",
 	"\tif (h.length >= 2 && h.charAt(0) == \"[\" &&",
 	"\t    h.charAt(h.length - 1) == \"]\") {",
@@ -51,12 +52,17 @@ static const char *const pac_code[] = {
 	"\t\treturn ip !== null && m365IsDirect(ip, m365NetIn) ?",
 	"\t\t    \"DIRECT\" : M365_PROXY;",
 	"\t}",
-	"\tif (h.charAt(h.length - 1) == \".\")",
+	"\tif (h.charAt(h.length - 1) == \".\") {",
 	"\t\th = h.substring(0, h.length - 1);",
+	"\t\tdot = true;",
+	"\t}",
+	"\t// an address with a trailing dot is a name to a resolver, and a",
+	"\t// name ending in a number an address: neither is direct",
 	"\tip = h.indexOf(\":\") >= 0 ? m365Parse6(h) : m365Parse4(h);",
 	"\tif (ip !== null)",
-	"\t\treturn m365IsDirect(ip, m365NetIn) ? \"DIRECT\" : M365_PROXY;",
-	"\tif (h.length > 253 || !M365_HOST.test(h))",
+	"\t\treturn !dot && m365IsDirect(ip, m365NetIn) ? \"DIRECT\" :",
+	"\t\t    M365_PROXY;",
+	"\tif (h.length > 253 || !M365_HOST.test(h) || M365_NUMBER.test(h))",
 	"\t\treturn M365_PROXY;",
 	"\treturn m365IsDirect(\".\" + h.toLowerCase(), m365NameIn) ?",
 	"\t    \"DIRECT\" : M365_PROXY;",
@@ -197,6 +203,7 @@ static const char *const pac_code[] = {
 	"}",
 	"",
 	"var M365_HOST = /^[0-9A-Za-z_-]{1,63}(?:\\.[0-9A-Za-z_-]{1,63})*$/;",
+	"var M365_NUMBER = /(?:^|\\.)(?:[0-9]+|0x[0-9a-f]*)$/i;",
 	"var M365_ZEROS = \"00000000000000000000000000000000\";",
 	"M365_ZEROS += M365_ZEROS + M365_ZEROS + M365_ZEROS;",
 	"var M365_MAPPED = m365Bits(0xffff, 96);",

@@ -27,6 +27,12 @@
 #define IN_CAP (256 * 1024)
 #define OUT_CAP (256 * 1024 + MEMO_ANSWER_MAX)
 #define DEFAULT_CACHE_SIZE 16384    /* 64-byte slots: 1 MiB */
+/* One waiting slot more than the resolver lets checks wait: every slot in
+ * use is a check the resolver holds, so a slot is free whenever the
+ * resolver can be asked, and a name it has cached is answered from the
+ * cache even while RESOLVE_DEFAULT_INFLIGHT checks wait for others (the
+ * resolver, not the helper, says dns-busy for the rest). */
+#define WAITING_SLOTS (RESOLVE_DEFAULT_INFLIGHT + 1)
 
 /* A request whose answer waits for the DNS check of its SNI.  Its
  * identity is kept whole; its answer reads no pointer into the rules (set
@@ -52,7 +58,7 @@ struct helper {
 	struct memo *memo;              /* NULL: --cache-size 0 */
 	struct pairlog *pairlog;        /* SNI mismatches logged */
 	struct resolver *resolver;      /* NULL: no --verify-sni dns */
-	struct waiting *waiting;        /* RESOLVE_DEFAULT_INFLIGHT of them */
+	struct waiting *waiting;        /* WAITING_SLOTS of them */
 	struct waiting *free_waiting;
 	size_t n_waiting;
 	struct m365_rules *rules;       /* NULL: the configuration is broken */
@@ -732,7 +738,7 @@ start_resolver(struct helper *h)
 		    "of the SNI is off");
 		return;
 	}
-	h->waiting = calloc(RESOLVE_DEFAULT_INFLIGHT, sizeof(*h->waiting));
+	h->waiting = calloc(WAITING_SLOTS, sizeof(*h->waiting));
 	if (h->waiting == NULL ||
 	    (h->resolver = resolver_new(&o, err, sizeof(err))) == NULL) {
 		log_warnx("the DNS check of the SNI is off: %s",
@@ -741,7 +747,7 @@ start_resolver(struct helper *h)
 		h->waiting = NULL;
 		return;
 	}
-	for (size_t i = 0; i < RESOLVE_DEFAULT_INFLIGHT; i++) {
+	for (size_t i = 0; i < WAITING_SLOTS; i++) {
 		h->waiting[i].h = h;
 		h->waiting[i].next_free = h->free_waiting;
 		h->free_waiting = &h->waiting[i];

@@ -557,20 +557,32 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 
 /* Whether name[0..len) is a lower-case host name we may ask about: only
  * letters, digits, '-', '_' and '.', so that what c-ares asks is exactly
- * the cache key (no NUL cutting it short, no escapes). */
+ * the cache key (no NUL cutting it short, no escapes), and a last label
+ * that is not all digits.  No top-level domain is numeric, and c-ares
+ * would answer an address literal ("13.107.6.152") with itself, making
+ * any address "match" its own text (DESIGN.md §3: such strings are never
+ * host names). */
 static bool
 name_ok(const char *name, size_t len)
 {
+	bool numeric = true;    /* the last label so far */
+
 	if (len == 0 || len > NAME_MAX_LEN)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char ch = name[i];
 
+		if (ch == '.') {
+			numeric = true;
+			continue;
+		}
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || ch == '.'))
+		    ch == '-' || ch == '_'))
 			return false;
+		if (ch < '0' || ch > '9')
+			numeric = false;
 	}
-	return true;
+	return !numeric;
 }
 
 static struct lookup *

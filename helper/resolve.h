@@ -54,15 +54,20 @@ struct resolver;
 struct resolver *resolver_new(const struct resolve_options *o, char *err,
     size_t errlen);
 
-/* Frees r; pending checks are dropped without their callbacks.
- * resolver_free(NULL) is a no-op. */
+/* Frees r; pending checks are dropped without their callbacks.  Not from
+ * inside a callback.  resolver_free(NULL) is a no-op. */
 void resolver_free(struct resolver *r);
 
 /* Whether addr is one of the addresses of name[0..len) (a normalised,
  * lower-case host name).  Answers at once from the cache (MATCH, NO_MATCH,
  * FAILED: the callback is not called), or starts or joins a lookup and
  * returns PENDING (the callback will be called), or returns BUSY when
- * max_inflight checks are already waiting. */
+ * max_inflight checks are already waiting (or max_inflight lookups are
+ * still running: a lookup outlives its timed-out checks until c-ares gives
+ * up, about 1.5 timeouts per server).  A name that is not lower-case
+ * letters, digits, '-', '_' and '.', or whose last label is numeric, is
+ * FAILED without asking.  A pending check cannot be cancelled; arg must
+ * stay valid until its callback. */
 enum resolve_status resolver_check(struct resolver *r, const char *name,
     size_t len, const struct ip_addr *addr, resolve_cb *cb, void *arg);
 
@@ -77,7 +82,8 @@ int resolver_timeout_ms(struct resolver *r);
 
 /* Handles the ready sockets in fds[0..n) (as filled by resolver_pollfds,
  * revents set by poll) and every expired timeout, calling the callbacks
- * of finished checks. */
+ * of finished checks.  Call it after every poll (n may be 0); a callback
+ * may call resolver_check. */
 void resolver_process(struct resolver *r, const struct pollfd *fds,
     size_t n);
 

@@ -230,6 +230,9 @@ my $A  = "$TMP/worldwide-c2025-policy.pac";
         '2603:1006:1:2:3:4:5::6', '2603:1006:1:2:3:4:5::', '2603:1006:1:2:3:4:5:6:7',
         '2603:1006:1:2:3:4:1.2.3.4', '2603:1006:1:2:3:4:5:1.2.3.4', '::ffff:13.107.6.0153',
         'fe80::1%eth0', '1.2.3.4.evil.net', 'evil-outlook.office365.com',
+        # numbers as inet_aton reads them: addresses to resolvers, no names
+        '13.107.1670', '0x0d.107.6.152', '0xd6b0698', '225117848', 'teams.microsoft.com.0',
+        'teams.microsoft.com.0x1f', 'teams.microsoft.com.0X', '13.107.6.152.',
     );
     my ($a, $fail) = evaluate($A, @edge);
     my @bad = $fail ? ($fail) : ();
