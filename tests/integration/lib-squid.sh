@@ -484,24 +484,23 @@ ls_make_pki() {
     done
     _ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
     _ca="-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
+    : >"$_pk/openssl.log"
     # shellcheck disable=SC2086
-    openssl req -x509 $_ec $_ca -days 3 -subj /CN=m365-test-public-ca \
-        -keyout "$_pk/public-ca.key" -out "$_pk/public-ca.pem" >"$_pk/openssl.log" 2>&1 &&
-    # shellcheck disable=SC2086
-    openssl req -x509 $_ec -days 2 -subj /CN=m365-test-origin \
-        -CA "$_pk/public-ca.pem" -CAkey "$_pk/public-ca.key" \
-        -addext "subjectAltName=$_san" -addext basicConstraints=CA:FALSE \
-        -addext extendedKeyUsage=serverAuth \
-        -keyout "$_pk/origin.key" -out "$_pk/origin.crt" >>"$_pk/openssl.log" 2>&1 &&
-    cat "$_pk/origin.crt" "$_pk/public-ca.pem" "$_pk/origin.key" >"$_pk/origin.pem" &&
-    # shellcheck disable=SC2086
-    openssl req -x509 $_ec $_ca -days 3 -subj /CN=m365-test-bump-ca \
-        -keyout "$_pk/bump-ca.key" -out "$_pk/bump-ca.crt" >>"$_pk/openssl.log" 2>&1 &&
-    cat "$_pk/bump-ca.crt" "$_pk/bump-ca.key" >"$_pk/bump-ca.pem" || {
+    if ! openssl req -x509 $_ec $_ca -days 3 -subj /CN=m365-test-public-ca \
+        -keyout "$_pk/public-ca.key" -out "$_pk/public-ca.pem" >>"$_pk/openssl.log" 2>&1 ||
+        ! openssl req -x509 $_ec -days 2 -subj /CN=m365-test-origin \
+            -CA "$_pk/public-ca.pem" -CAkey "$_pk/public-ca.key" \
+            -addext "subjectAltName=$_san" -addext basicConstraints=CA:FALSE \
+            -addext extendedKeyUsage=serverAuth \
+            -keyout "$_pk/origin.key" -out "$_pk/origin.crt" >>"$_pk/openssl.log" 2>&1 ||
+        ! openssl req -x509 $_ec $_ca -days 3 -subj /CN=m365-test-bump-ca \
+            -keyout "$_pk/bump-ca.key" -out "$_pk/bump-ca.crt" >>"$_pk/openssl.log" 2>&1; then
         ls_say "openssl failed:"
         sed 's/^/#   /' "$_pk/openssl.log"
         return 1
-    }
+    fi
+    cat "$_pk/origin.crt" "$_pk/public-ca.pem" "$_pk/origin.key" >"$_pk/origin.pem" &&
+        cat "$_pk/bump-ca.crt" "$_pk/bump-ca.key" >"$_pk/bump-ca.pem" || return 1
     chown -R proxy:proxy "$_pk"
 }
 

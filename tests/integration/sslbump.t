@@ -23,6 +23,8 @@
 #
 #   prove -v -e '' tests/integration/sslbump.t        (as root)
 #   LS_KEEP=1 ...  keeps the temp dir (configs, logs) for a look afterwards.
+# $PROBE, $AUTH, $B, $X and $P0 are several words on purpose:
+# shellcheck disable=SC2086
 set -u
 
 M365_ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
