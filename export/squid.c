@@ -5,7 +5,14 @@
  *   m365_direct      the request's host (URL host or CONNECT host) is
  *                    direct; for always_direct, http_access, ...
  * and DIR/m365-direct-sni.conf, included after it, defines
- *   m365_direct_sni  the same for the TLS server name, for ssl_bump splice.
+ *   m365_direct_sni  the same for the TLS server name (ssl::server_name:
+ *                    the SNI, without one the CONNECT host);
+ *   m365_direct_tls  m365_direct and m365_direct_sni, for ssl_bump splice:
+ *                    a connection is direct only if its destination and
+ *                    its server name are, each on its own (DESIGN.md §3,
+ *                    "Identity"), so a faked SNI never splices a foreign
+ *                    destination and a foreign SNI never rides on a
+ *                    Microsoft address.
  * The second is a file of its own because only OpenSSL builds of Squid
  * (squid-openssl) know ssl::server_name, and Squid stops on an unknown ACL
  * type.  Both read their values from DIR/m365-{direct,never}-{domains,
@@ -23,6 +30,13 @@
  * - never_direct wins: m365_direct is "all-of <direct entries> !m365_never".
  * - -n on every ACL: no DNS ever (dst would resolve names, dstdomain would
  *   look up the name of an address).
+ * - The server name is an address only without an SNI (Squid then uses
+ *   the CONNECT host, an address in interception mode too) or with an SNI
+ *   that is an address, which RFC 6066 forbids.  ssl::server_name cannot
+ *   tell the two apart nor match prefixes, so such a name counts as direct
+ *   when the destination address is (m365_direct_sni_ips): an address SNI
+ *   gets what a client without SNI gets, never more.  A server name that
+ *   is a name never matches by the destination address.
  * - Prefixes go to "dst -n", none inside another (Squid warns and drops
  *   one of two overlapping entries).  IPv4 /0 is written as two /1: Squid
  *   reads "0.0.0.0/0" as every address, IPv6 too.
@@ -66,17 +80,22 @@ struct squid_flavour {
 	const char *guard;              /* "the host is an address" */
 	const char *guard_type;
 	bool defines_ips;               /* the dst ACLs are defined here */
+	bool ips_need_guard;            /* direct by dst only for an address */
 };
 
 static const struct squid_flavour flavour_http = {
 	"m365_direct", "m365_never", "dstdomain -n", "dstdom_regex -n -i",
-	"m365_ip_literal", "dstdom_regex -n", true
+	"m365_ip_literal", "dstdom_regex -n", true, false
 };
 
+/* --client-requested: the name the client asked for (the SNI, without one
+ * the CONNECT host) at every SslBump step, never the names in a server's
+ * certificate, which whoever runs the server chooses. */
 static const struct squid_flavour flavour_sni = {
-	"m365_direct_sni", "m365_never_sni", "ssl::server_name",
-	"ssl::server_name_regex -i", "m365_sni_ip_literal",
-	"ssl::server_name_regex", false
+	"m365_direct_sni", "m365_never_sni",
+	"ssl::server_name --client-requested",
+	"ssl::server_name_regex --client-requested -i", "m365_sni_ip_literal",
+	"ssl::server_name_regex --client-requested", false, true
 };
 
 /* --- names ------------------------------------------------------------- */
@@ -413,6 +432,13 @@ emit_side(struct export_buf *b, const struct squid_flavour *f,
 		if (f->defines_ips)
 			export_buf_printf(b, "acl %s dst -n \"%s/m365-%s-ips.txt\"\n",
 			    acl, dir, s->name);
+		if (f->ips_need_guard && strcmp(s->name, "direct") == 0) {
+			/* a server name that is a name is judged as a name only:
+			 * never let a direct address make a foreign SNI direct */
+			export_buf_printf(b, "acl %s_ips all-of %s %s\n", base,
+			    f->guard, acl);
+			snprintf(acl, sizeof(acl), "%s_ips", base);
+		}
 		list_append(list, acl);
 		n++;
 	}
@@ -432,6 +458,10 @@ emit_flavour(struct export_buf *b, const struct squid_flavour *f,
 		export_buf_printf(b, "# A name pattern below could match the text "
 		    "of an address; addresses are\n# matched by the prefixes "
 		    "only:\nacl %s %s ^[0-9.]+$ :\n", f->guard, f->guard_type);
+	else if (f->ips_need_guard && direct->n_ips)
+		export_buf_printf(b, "# The server name is an address (no SNI and "
+		    "a CONNECT to an address):\nacl %s %s ^[0-9.]+$ :\n",
+		    f->guard, f->guard_type);
 	nd = emit_side(b, f, direct, f->direct, dir, dl);
 	nn = emit_side(b, f, never, f->never, dir, nl);
 	if (nd == 0) {
@@ -447,13 +477,13 @@ emit_flavour(struct export_buf *b, const struct squid_flavour *f,
 	}
 }
 
-/* Writes one fragment: the header, intro (comment lines), then the ACLs of
- * flavour f, to dir/name. */
+/* Writes one fragment: the header, intro (comment lines), the ACLs of
+ * flavour f, then outro (NULL for none), to dir/name. */
 static int
 install_fragment(const struct export_ctx *x, const char *dir,
     const char *name, const struct squid_flavour *f, const char *intro,
-    const struct squid_side *direct, const struct squid_side *never,
-    char *err, size_t errlen)
+    const char *outro, const struct squid_side *direct,
+    const struct squid_side *never, char *err, size_t errlen)
 {
 	struct export_buf b = { 0 };
 	char path[PATH_MAX];
@@ -462,6 +492,8 @@ install_fragment(const struct export_ctx *x, const char *dir,
 	export_buf_header(&b, x, "# ");
 	export_buf_add(&b, intro, strlen(intro));
 	emit_flavour(&b, f, direct, never, dir);
+	if (outro != NULL)
+		export_buf_add(&b, outro, strlen(outro));
 	rc = squid_path(path, dir, name, err, errlen) != 0 ? -1 :
 	    export_buf_install(&b, path, err, errlen);
 	export_buf_free(&b);
@@ -489,8 +521,8 @@ install_conf(const struct export_ctx *x, const char *dir,
 	    "this\n"
 	    "# file (Squid built with OpenSSL only).\n\n", dir, SQUID_CONF,
 	    SQUID_SNI_CONF);
-	return install_fragment(x, dir, SQUID_CONF, &flavour_http, intro, direct,
-	    never, err, errlen);
+	return install_fragment(x, dir, SQUID_CONF, &flavour_http, intro, NULL,
+	    direct, never, err, errlen);
 }
 
 static int
@@ -498,22 +530,39 @@ install_sni_conf(const struct export_ctx *x, const char *dir,
     const struct squid_side *direct, const struct squid_side *never,
     char *err, size_t errlen)
 {
-	char intro[1024 + PATH_MAX];
+	char intro[2048 + 2 * PATH_MAX];
 
 	snprintf(intro, sizeof(intro), "#\n"
 	    "# A squid.conf fragment for Squid built with OpenSSL "
 	    "(squid-openssl), to include\n"
-	    "# after %s.  It defines the ACL m365_direct_sni: the TLS "
-	    "server\n"
-	    "# name (the SNI; without one, the CONNECT host) or the destination "
-	    "address\n"
-	    "# is direct, and neither is never_direct.  Use, for example:\n"
+	    "# after %s, whose m365_direct it uses.  It defines\n"
+	    "#   m365_direct_sni  the TLS server name is direct: the SNI, "
+	    "without one the\n"
+	    "#                    CONNECT host (Squid's ssl::server_name); a "
+	    "server name\n"
+	    "#                    that is an address counts when the "
+	    "destination address\n"
+	    "#                    is direct;\n"
+	    "#   m365_direct_tls  m365_direct and m365_direct_sni: the "
+	    "destination AND the\n"
+	    "#                    server name are direct, each on its own.  "
+	    "Splice on this\n"
+	    "#                    one: the SNI alone is whatever the client "
+	    "writes, and\n"
+	    "#                    splicing on it sends any destination "
+	    "through uninspected.\n"
+	    "# Use, for example:\n"
+	    "#   include %s/%s\n"
 	    "#   include %s/%s\n"
 	    "#   acl step1 at_step SslBump1\n"
 	    "#   ssl_bump peek step1\n"
-	    "#   ssl_bump splice m365_direct_sni\n\n", SQUID_CONF, dir,
+	    "#   ssl_bump splice m365_direct_tls\n"
+	    "#   ssl_bump bump all\n\n", SQUID_CONF, dir, SQUID_CONF, dir,
 	    SQUID_SNI_CONF);
 	return install_fragment(x, dir, SQUID_SNI_CONF, &flavour_sni, intro,
+	    "# Direct only if every identity of the connection is: the "
+	    "destination and\n# the server name.\n"
+	    "acl m365_direct_tls all-of m365_direct m365_direct_sni\n",
 	    direct, never, err, errlen);
 }
 

@@ -7,7 +7,10 @@
 # without a port: DIRECT to be_m365_direct, anything else to be_default.
 # For the three real data files and a policy with overlapping extra_direct
 # and never_direct entries, through HTTP mode (absolute-form, CONNECT, Host
-# header) and TCP mode (TLS SNI); then again after "m365-direct
+# header) and TCP mode (TLS SNI, as an SNI router); TCP mode as shipped,
+# where the destination address and the SNI must both be direct, with
+# faked SNIs towards real Microsoft 365 and other addresses on loopback;
+# then again after "m365-direct
 # haproxy-push" of other data into the running HAProxy (no reload), after a
 # restart from the rewritten files, and the push's errors.
 #
@@ -27,7 +30,7 @@ CLI="$M365_ROOT/$B/m365-direct"
 PROBES="$M365_ROOT/$B/tools/probes"
 PY=/usr/bin/python3
 DATA="$M365_ROOT/tests/data"
-PLAN=52
+PLAN=79
 
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
     no_proxy NO_PROXY 2>/dev/null || true
@@ -92,7 +95,8 @@ echo "1..$PLAN"
 
 # --- the probe client ------------------------------------------------------
 cat >"$W/client.py" <<'EOF'
-# client.py MODE PORT < PROBES: one request per probe through HAProxy;
+# client.py MODE PORT [ADDR] < PROBES: one request per probe through
+# HAProxy at ADDR (127.0.0.1);
 # prints "PROBE<TAB>WANT<TAB>GOT" for each disagreement, then "checked N".
 # PROBES lines: PROBE<TAB>direct|proxy.
 #   abs      GET http://PROBE/ (an explicit proxy's plain HTTP)
@@ -104,6 +108,7 @@ cat >"$W/client.py" <<'EOF'
 import socket, ssl, sys, threading
 
 mode, port = sys.argv[1], int(sys.argv[2])
+addr = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
 probes, out, lock = [], [], threading.Lock()
 for line in sys.stdin:
     p, _, want = line.rstrip("\n").partition("\t")
@@ -195,7 +200,7 @@ def tls_worker(items):
     ctx.verify_mode = ssl.CERT_NONE
     for p, want in items:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            with socket.create_connection((addr, port), timeout=10) as s:
                 with ctx.wrap_socket(s, server_hostname=p) as t:
                     t.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n"
                               b"Connection: close\r\n\r\n")
@@ -301,7 +306,11 @@ frontend origin_default_tls
 EOF
 
 # make_confs MAPDIR: the two instances' configuration files, using the
-# shipped snippets with ONLY the map directory and the bind line replaced.
+# shipped snippets with ONLY the map directory and the bind line replaced;
+# the TCP one as an SNI router (m365_sni_is_destination always_true), as
+# these clients all connect to 127.0.0.1, which no map lists: the SNI
+# alone decides, and every SNI probe must get check's answer.  The
+# destination mode has tests of its own below.
 make_confs() {
     conf_common http >"$W/global-http.cfg"
     conf_common tcp >"$W/global-tcp.cfg"
@@ -310,11 +319,13 @@ make_confs() {
         configs/haproxy/m365-direct-http.cfg >"$W/snippet-http.cfg"
     sed -e "s|/etc/haproxy/m365-direct/|$1/|g" \
         -e "s|^    bind :443\$|    bind 127.0.0.1:$TLS_PORT|" \
+        -e "s|^    acl m365_sni_is_destination always_false\$|    acl m365_sni_is_destination always_true|" \
         configs/haproxy/m365-direct-tcp.cfg >"$W/snippet-tcp.cfg"
     [ "$(grep -c "$1/m365-" "$W/snippet-http.cfg")" = 8 ] &&
-        [ "$(grep -c "$1/m365-" "$W/snippet-tcp.cfg")" = 8 ] &&
+        [ "$(grep -o "$1/m365-[a-z-]*.map" "$W/snippet-tcp.cfg" | sort -u | wc -l)" = 8 ] &&
         grep -q "bind 127.0.0.1:$HTTP_PORT\$" "$W/snippet-http.cfg" &&
-        grep -q "bind 127.0.0.1:$TLS_PORT\$" "$W/snippet-tcp.cfg"
+        grep -q "bind 127.0.0.1:$TLS_PORT\$" "$W/snippet-tcp.cfg" &&
+        grep -q "^    acl m365_sni_is_destination always_true\$" "$W/snippet-tcp.cfg"
 }
 
 haproxy_args() {
@@ -415,11 +426,11 @@ answers() {
     done >>"$_out"
 }
 
-# agree DESC MODE PORT ANSWERS: one request per probe; any disagreement
-# fails and is named.
+# agree DESC MODE PORT ANSWERS [ADDR]: one request per probe; any
+# disagreement fails and is named.
 agree() {
     _d=$1 _m=$2 _port=$3 _a=$4
-    "$PY" "$W/client.py" "$_m" "$_port" <"$_a" >"$W/got" 2>"$W/got.err"
+    "$PY" "$W/client.py" "$_m" "$_port" ${5:-} <"$_a" >"$W/got" 2>"$W/got.err"
     _rc=$?
     _sum=$(tail -n 1 "$W/got")
     _bad=$(grep -vc '^checked ' "$W/got")
@@ -484,7 +495,7 @@ never_direct = 2603:1006::/48
 never_direct = 2002:d6b:698::/48
 EOF
 
-# ---------------------------------------- 1-28: export, load, probe x 4 ---
+# --------------------------------------- export, load, probe x 4 ---
 # run_set NAME DATA [CONF]: 7 test points.
 run_set() {
     _name=$1 _data=$2 _conf=${3:-/dev/null}
@@ -534,7 +545,104 @@ run_set worldwide-c2025 "$DATA/worldwide-c2025.json"
 run_set china-c2025 "$DATA/china-c2025.json"
 run_set policy "$DATA/worldwide-c2025.json" "$W/policy.conf"
 
-# ----------------------------------------- 29-46: haproxy-push, live ---
+# ------------------------ TCP mode: the destination and the SNI together ---
+# The shipped TCP frontend as written (m365_sni_is_destination
+# always_false), bound on every address, so that dst is the address the
+# client connected to: Microsoft 365 and other addresses on our loopback,
+# as transparent interception would see them.  Then the same with
+# always_true (an SNI router).  The policy maps: 13.107.6.153 is
+# never_direct there, 13.107.6.152 and 2603:1006:1400::5 are direct,
+# special.sharepoint.com is never_direct, foo.sharepoint.com direct.
+for a in 13.107.6.152 13.107.6.153 198.51.100.7; do
+    ip -4 addr add "$a/32" dev lo
+done
+for a in 2603:1006:1400::5 2001:db8::7; do
+    ip -6 addr add "$a/128" dev lo nodad
+done
+# make_tcp_conf MAPDIR MODE: the TCP instance on 0.0.0.0 and [::].
+make_tcp_conf() {
+    make_confs "$1" &&
+        sed -e "s|/etc/haproxy/m365-direct/|$1/|g" \
+            -e "s|^    bind :443\$|    bind 0.0.0.0:$TLS_PORT\\n    bind [::]:$TLS_PORT v6only|" \
+            -e "s|^    acl m365_sni_is_destination always_false\$|    acl m365_sni_is_destination $2|" \
+            configs/haproxy/m365-direct-tcp.cfg >"$W/snippet-tcp.cfg" &&
+        grep -q "^    acl m365_sni_is_destination $2\$" "$W/snippet-tcp.cfg" &&
+        grep -q "^    bind \[::\]:$TLS_PORT v6only\$" "$W/snippet-tcp.cfg"
+}
+# want_tcp WANT ADDR SNI DESC: a TLS connection to ADDR with SNI ("-":
+# none; openssl sends an address as SNI too, which Python will not)
+# reaches be_m365_direct (WANT direct) or be_default (proxy).
+want_tcp() {
+    case $2 in
+    *:*) _c="[$2]:$TLS_PORT" ;;
+    *) _c="$2:$TLS_PORT" ;;
+    esac
+    if [ "$3" = - ]; then set -- "$1" "$2" "$3" "$4" -noservername
+    else set -- "$1" "$2" "$3" "$4" -servername "$3"; fi
+    _r=$(printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+        timeout 10 openssl s_client -quiet -connect "$_c" "$5" ${6:+"$6"} 2>/dev/null |
+        tr -d '\r' | sed -n 's/^x-route: //p')
+    case $_r in
+    direct) _got=direct ;;
+    default) _got=proxy ;;
+    *) _got="no answer ($_r)" ;;
+    esac
+    check "$([ "$_got" = "$1" ] && echo 0)" "TCP $MODE_NAME: $4 -> $1" "got: $_got"
+}
+
+make_tcp_conf "$W/maps-policy" always_false && start_haproxy tcp $TLS_PORT && wait_port 9003
+check $? "TCP frontend as shipped (destination mode) on 0.0.0.0 and [::] started" \
+    "$(tail -n 5 "$W/haproxy-tcp.log")"
+MODE_NAME="destination known"
+want_tcp direct 13.107.6.152 - "no SNI to 13.107.6.152"
+want_tcp direct 2603:1006:1400::5 - "no SNI to 2603:1006:1400::5"
+want_tcp direct 13.107.6.152 foo.sharepoint.com "SNI foo.sharepoint.com to 13.107.6.152"
+want_tcp direct 2603:1006:1400::5 Foo.SharePoint.com. \
+    "SNI Foo.SharePoint.com. to 2603:1006:1400::5"
+want_tcp proxy 198.51.100.7 foo.sharepoint.com \
+    "SNI foo.sharepoint.com to 198.51.100.7 (faked SNI)"
+want_tcp proxy 2001:db8::7 foo.sharepoint.com \
+    "SNI foo.sharepoint.com to 2001:db8::7 (faked SNI, IPv6)"
+want_tcp proxy 127.0.0.1 foo.sharepoint.com \
+    "SNI foo.sharepoint.com to 127.0.0.1 (HAProxy's own address)"
+want_tcp proxy 13.107.6.152 www.example.com "SNI www.example.com to 13.107.6.152"
+want_tcp proxy 2603:1006:1400::5 www.example.com \
+    "SNI www.example.com to 2603:1006:1400::5"
+want_tcp proxy 13.107.6.152 special.sharepoint.com \
+    "SNI special.sharepoint.com (never_direct) to 13.107.6.152"
+want_tcp proxy 13.107.6.153 foo.sharepoint.com \
+    "SNI foo.sharepoint.com to 13.107.6.153 (never_direct address)"
+want_tcp proxy 13.107.6.153 - "no SNI to 13.107.6.153 (never_direct address)"
+want_tcp proxy 198.51.100.7 - "no SNI to 198.51.100.7"
+# an SNI that is an address is looked up as one; numeric names are none
+want_tcp direct 13.107.6.152 2603:1006:1400::5 "SNI 2603:1006:1400::5 to 13.107.6.152"
+want_tcp proxy 13.107.6.152 13.107.6.152. "SNI 13.107.6.152. (no address, no name)"
+want_tcp proxy 13.107.6.152 198.51.100.7 "SNI 198.51.100.7 to 13.107.6.152"
+want_tcp proxy 13.107.6.152 0x0d.107.6.152 "SNI 0x0d.107.6.152 (numeric: no name)"
+stop_haproxy tcp
+
+make_tcp_conf "$W/maps-policy" always_true && start_haproxy tcp $TLS_PORT && wait_port 9003
+check $? "TCP frontend in SNI router mode (always_true) started" \
+    "$(tail -n 5 "$W/haproxy-tcp.log")"
+MODE_NAME="SNI router"
+want_tcp direct 198.51.100.7 foo.sharepoint.com \
+    "SNI foo.sharepoint.com to 198.51.100.7 (the SNI is the destination)"
+want_tcp direct 127.0.0.1 foo.sharepoint.com "SNI foo.sharepoint.com to 127.0.0.1"
+want_tcp proxy 13.107.6.152 www.example.com "SNI www.example.com to 13.107.6.152"
+want_tcp proxy 127.0.0.1 special.sharepoint.com "SNI special.sharepoint.com (never_direct)"
+want_tcp direct 13.107.6.152 - "no SNI to 13.107.6.152 (dst decides)"
+want_tcp proxy 127.0.0.1 - "no SNI to 127.0.0.1"
+stop_haproxy tcp
+
+# Every SNI probe towards a direct destination: the SNI's own answer.
+make_tcp_conf "$W/maps-worldwide-c2025" always_false && start_haproxy tcp $TLS_PORT &&
+    wait_port 9003
+check $? "TCP frontend as shipped with the c2025 maps started"
+agree "c2025, destination mode, every SNI to 13.107.6.152" tls $TLS_PORT \
+    "$W/answers-worldwide-c2025" 13.107.6.152
+stop_haproxy tcp
+
+# ------------------------------------------------ haproxy-push, live ---
 LIVE="$W/live"
 "$CLI" -c /dev/null --data "$DATA/worldwide-c2022.json" export haproxy -o "$LIVE" >/dev/null 2>&1
 start_both "$LIVE" || { echo "Bail out! HAProxy did not start for the push tests"; exit 1; }
@@ -625,7 +733,7 @@ start_haproxy http $HTTP_PORT
 check $? "HAProxy restarts from the rewritten files"
 agree "after a restart: HTTP absolute-form (bulk policy)" abs $HTTP_PORT "$W/answers-bulk"
 
-# ------------------------------------------------ 47-52: push errors ---
+# ------------------------------------------------------ push errors ---
 sums() { cat "$LIVE"/m365-*.map | cksum; }
 before=$(sums)
 _o=$("$CLI" -c /dev/null --data "$DATA/china-c2025.json" haproxy-push \

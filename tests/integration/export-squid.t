@@ -21,7 +21,7 @@ cd "$M365_ROOT" || exit 1
 . tests/integration/lib-squid.sh
 
 B=${M365_BUILD:-build/rel}
-PLAN=47
+PLAN=68
 
 if [ -z "${LS_IN_NETNS:-}" ]; then
     for t in "$B/m365-direct" "$B/tools/probes"; do
@@ -68,8 +68,10 @@ export_case() {
 
 # agree_case NAME CONF DATA: a Squid with the export; one request per probe.
 # m365_direct and m365_direct_sni are each tested in http_access (the
-# latter matches the URL host when there is no TLS): deny_info gives 301
-# when both match, 302 or 303 when only one does, 403 when neither does.
+# latter matches the URL host when there is no TLS), and m365_direct_tls
+# (both of them): deny_info gives 301 when m365_direct_tls matches, 307
+# when both others match but m365_direct_tls does not, 302 or 303 when
+# only one does, 403 when none does.
 # (deny_info names the last ACL evaluated, an inner one for any-of and
 # all-of: so each rule ends with a plain marker ACL that always matches.)
 # Squid denies before it would forward, so no request leaves Squid and no
@@ -82,12 +84,15 @@ agree_case() {
         cat <<EOF
 include $_ad/out/m365-direct.conf
 include $_ad/out/m365-direct-sni.conf
+acl m365t_tls src 127.0.0.1
 acl m365t_both src 127.0.0.1
 acl m365t_http src 127.0.0.1
 acl m365t_sni src 127.0.0.1
-deny_info 301:http://both.invalid/ m365t_both
+deny_info 301:http://tls.invalid/ m365t_tls
+deny_info 307:http://both-not-tls.invalid/ m365t_both
 deny_info 302:http://http-only.invalid/ m365t_http
 deny_info 303:http://sni-only.invalid/ m365t_sni
+http_access deny m365_direct_tls m365t_tls
 http_access deny m365_direct m365_direct_sni m365t_both
 http_access deny m365_direct m365t_http
 http_access deny m365_direct_sni m365t_sni
@@ -119,7 +124,8 @@ EOF
         if ($2 == "direct") d++
         got = $3 == "301" ? "direct" : $3 == "403" ? "proxy" : \
             $3 == "302" ? "m365_direct only" : \
-            $3 == "303" ? "m365_direct_sni only" : "HTTP status " $3
+            $3 == "303" ? "m365_direct_sni only" : \
+            $3 == "307" ? "both but not m365_direct_tls" : "HTTP status " $3
         if (got != $2 && $2 == "direct" && got == "proxy" &&
             ($1 == "0.0.0.0" || $1 == "::" || $1 == "::ffff:0.0.0.0")) {
             # Squid takes the unspecified address for no address: dst
@@ -289,14 +295,38 @@ _bad=$(grep -iE 'error|warning|fatal' "$LS_DIR/child/cache.log")
 check "$([ -z "$_bad" ] && echo 0)" "child cache.log: no errors or warnings" "$_bad"
 
 # ------------------------------------------- ssl_bump splice by SNI -----
-# m365-direct-sni.conf in its real place: SslBump peeks at the TLS
-# ClientHello, then splices when m365_direct_sni matches and terminates
-# otherwise.  The client's SNI is the URL host; --connect-to makes the
-# CONNECT host differ from it.  Squid logs the bump mode it chose.
+# The SslBump part of configs/squid/m365-direct-static.conf as shipped,
+# "#" removed, with the policy case's files: SslBump peeks at the TLS
+# ClientHello, then splices when m365_direct_tls matches (the destination
+# AND the server name are direct) and bumps otherwise.  Its "bump all" is
+# run as "terminate all" (bumping would need a real server; the decision is
+# the same: not spliced).  openssl s_client sends CONNECT HOST:443 and then
+# the SNI we choose, or none (-noservername), an address too; to an IPv6
+# literal (which s_client writes without brackets) curl does, with the URL
+# host as SNI (none for an address) and --connect-to for the CONNECT host.
+# Squid logs the bump mode it chose.
 ls_stop_pid "$CHILD_PID"
 mkdir -p "$LS_DIR/sni"
+# 13.107.6.153 is direct in the policy case (13.107.6.152 is never_direct)
+ip -4 addr add 13.107.6.153/32 dev lo
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=m365-test \
     -keyout "$LS_DIR/sni/cert.pem" -out "$LS_DIR/sni/cert.pem" >/dev/null 2>&1
+sed -n '/^# With SslBump/,$s/^#\(include\|acl\|ssl_bump\) /\1 /p' "$LS_DIR/static.conf" |
+    sed 's/^ssl_bump bump all$/ssl_bump terminate all/' >"$LS_DIR/sni/sslbump.conf"
+_want="include $P/m365-direct-sni.conf
+acl m365_step1 at_step SslBump1
+ssl_bump peek m365_step1
+ssl_bump splice m365_direct_tls
+ssl_bump terminate all"
+check "$([ "$(cat "$LS_DIR/sni/sslbump.conf")" = "$_want" ] && echo 0)" \
+    "static snippet: SslBump part peeks, splices on m365_direct_tls, bumps the rest" \
+    "$(cat "$LS_DIR/sni/sslbump.conf")"
+grep -qx 'acl m365_direct_tls all-of m365_direct m365_direct_sni' "$P/m365-direct-sni.conf"
+check $? "m365-direct-sni.conf: m365_direct_tls is all-of m365_direct m365_direct_sni"
+grep -q '^acl m365_direct_sni_ips all-of m365_sni_ip_literal m365_direct_ips$' \
+    "$P/m365-direct-sni.conf" &&
+    ! grep -q '^acl m365_direct_sni_any any-of.* m365_direct_ips' "$P/m365-direct-sni.conf"
+check $? "m365_direct_sni takes the destination address only for a server name that is an address"
 SNI_PORT=$(ls_free_port)
 BUMP_PORT=$(ls_free_port)
 {
@@ -305,26 +335,39 @@ BUMP_PORT=$(ls_free_port)
 http_port 127.0.0.1:$BUMP_PORT ssl-bump tls-cert=$LS_DIR/sni/cert.pem generate-host-certificates=off
 logformat m365sni %rm %ru %ssl::bump_mode %ssl::>sni
 access_log stdio:$LS_DIR/sni/bump.log logformat=m365sni
-include $P/m365-direct.conf
-include $P/m365-direct-sni.conf
-acl m365t_step1 at_step SslBump1
-ssl_bump peek m365t_step1
-ssl_bump splice m365_direct_sni
-ssl_bump terminate all
+include $LS_DIR/static.conf
+include $LS_DIR/sni/sslbump.conf
 http_access allow all
+cache_peer 127.0.0.1 parent $PARENT_PORT 0 no-query no-digest default name=parent
 EOF
 } >"$LS_DIR/sni/squid.conf"
 ls_run_squid sni "$SNI_PORT" || { echo "Bail out! SslBump Squid did not start"; exit 1; }
-parse_clean "squid -k parse: SslBump with m365-direct-sni.conf is clean" \
+parse_clean "squid -k parse: the static snippet with its SslBump part is clean" \
     "$LS_DIR/sni/squid.conf"
-# want_bump MODE SNI CONNECT_HOST DESC
+# want_bump MODE SNI CONNECT_HOST DESC: a TLS connection through the
+# ssl-bump port with SNI ("-": none) to CONNECT_HOST:443; Squid's choice
+# is the bump mode it logged for this very CONNECT.
 want_bump() {
-    curl -s -k -m 5 -x "http://127.0.0.1:$BUMP_PORT" \
-        --connect-to "$2:443:$3:443" -o /dev/null "https://$2/" 2>/dev/null
+    _n=$(wc -l <"$LS_DIR/sni/bump.log" 2>/dev/null || echo 0)
+    case $3:$2 in
+    "["*:-)     # curl sends no SNI to an address
+        curl -s -k -m 5 -x "http://127.0.0.1:$BUMP_PORT" -o /dev/null \
+            "https://$3/" 2>/dev/null ;;
+    "["*)       # s_client would drop the brackets of the CONNECT host
+        curl -s -k -m 5 -x "http://127.0.0.1:$BUMP_PORT" -o /dev/null \
+            --connect-to "$2:443:$3:443" "https://$2/" 2>/dev/null ;;
+    *:-)
+        timeout 10 openssl s_client -proxy "127.0.0.1:$BUMP_PORT" \
+            -connect "$3:443" -noservername </dev/null >/dev/null 2>&1 ;;
+    *)
+        timeout 10 openssl s_client -proxy "127.0.0.1:$BUMP_PORT" \
+            -connect "$3:443" -servername "$2" </dev/null >/dev/null 2>&1 ;;
+    esac
     _l=""
     _i=0
     while [ -z "$_l" ] && [ $_i -lt 50 ]; do
-        _l=$(awk -v h="$3:443" -v s="$2" '$1 == "CONNECT" && $2 == h && $4 == s' \
+        _l=$(awk -v n="$_n" -v h="$3:443" -v s="$2" \
+            'NR > n && $1 == "CONNECT" && $2 == h && $4 == s' \
             "$LS_DIR/sni/bump.log" | tail -n 1)
         [ -n "$_l" ] || sleep 0.1
         _i=$((_i + 1))
@@ -333,17 +376,53 @@ want_bump() {
     check "$([ "$_got" = "$1" ] && echo 0)" "ssl_bump: $4 -> $1" \
         "bump.log: ${_l:-<none>}"
 }
+# both identities direct, or the only one there is
 want_bump splice outlook.office365.com outlook.office365.com "SNI outlook.office365.com"
 want_bump splice foo.sharepoint.com foo.sharepoint.com "SNI foo.sharepoint.com (regex)"
+want_bump splice - outlook.office365.com "no SNI, CONNECT outlook.office365.com"
+want_bump splice - 13.107.6.153 "no SNI, CONNECT 13.107.6.153 (Optimize address)"
+want_bump splice - "[2603:1006::10]" "no SNI, CONNECT [2603:1006::10] (IPv6 literal)"
+want_bump splice outlook.office365.com 13.107.6.153 \
+    "SNI outlook.office365.com, CONNECT 13.107.6.153"
+want_bump splice outlook.office365.com "[2603:1006::10]" \
+    "SNI outlook.office365.com, CONNECT [2603:1006::10] (IPv6 literal)"
+want_bump splice teams.microsoft.com outlook.office365.com \
+    "SNI teams.microsoft.com, CONNECT outlook.office365.com (both direct)"
+# neither, or never_direct
+want_bump terminate www.example.com www.example.com "SNI www.example.com"
+want_bump terminate - www.example.com "no SNI, CONNECT www.example.com"
+want_bump terminate - "[2001:db8::10]" "no SNI, CONNECT [2001:db8::10]"
 want_bump terminate special.sharepoint.com special.sharepoint.com \
     "SNI special.sharepoint.com (never_direct)"
-want_bump terminate www.example.com www.example.com "SNI www.example.com"
-want_bump splice outlook.office365.com www.example.com \
-    "SNI outlook.office365.com in a CONNECT to www.example.com (SNI decides)"
+want_bump terminate - 13.107.6.152 "no SNI, CONNECT 13.107.6.152 (never_direct address)"
+# spoofing: a Microsoft 365 SNI towards a foreign destination
+want_bump terminate outlook.office365.com www.example.com \
+    "SNI outlook.office365.com, CONNECT www.example.com (faked SNI)"
+want_bump terminate outlook.office365.com 198.51.100.7 \
+    "SNI outlook.office365.com, CONNECT 198.51.100.7 (faked SNI, IPv4)"
+want_bump terminate outlook.office365.com "[2001:db8::10]" \
+    "SNI outlook.office365.com, CONNECT [2001:db8::10] (faked SNI, IPv6)"
 want_bump terminate outlook.office365.com 13.107.6.152 \
-    "SNI outlook.office365.com to 13.107.6.152 (never_direct address wins)"
-want_bump splice www.example.com "[2603:1006::10]" \
-    "SNI www.example.com to [2603:1006::10] (a direct address)"
+    "SNI outlook.office365.com, CONNECT 13.107.6.152 (never_direct address)"
+want_bump terminate foo.sharepoint.com special.sharepoint.com \
+    "SNI foo.sharepoint.com, CONNECT special.sharepoint.com (never_direct host)"
+# ... and a foreign SNI towards a Microsoft 365 destination
+want_bump terminate www.example.com outlook.office365.com \
+    "SNI www.example.com, CONNECT outlook.office365.com"
+want_bump terminate www.example.com 13.107.6.153 \
+    "SNI www.example.com, CONNECT 13.107.6.153"
+want_bump terminate www.example.com "[2603:1006::10]" \
+    "SNI www.example.com, CONNECT [2603:1006::10]"
+want_bump terminate special.sharepoint.com outlook.office365.com \
+    "SNI special.sharepoint.com (never_direct), CONNECT outlook.office365.com"
+# an SNI that is an address (RFC 6066 forbids it) is no name: the
+# destination decides, as without an SNI (the stated limit)
+want_bump splice 198.51.100.7 13.107.6.153 \
+    "SNI 198.51.100.7 (an address), CONNECT 13.107.6.153: as no SNI"
+want_bump terminate 13.107.6.153 www.example.com \
+    "SNI 13.107.6.153 (an address), CONNECT www.example.com"
+_bad=$(grep -iE 'error|warning|fatal' "$LS_DIR/sni/cache.log")
+check "$([ -z "$_bad" ] && echo 0)" "SslBump cache.log: no errors or warnings" "$_bad"
 
 # A file where the directory should be: refused, exit 1.
 : >"$LS_DIR/a-file"
