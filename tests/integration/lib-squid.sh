@@ -160,6 +160,7 @@ ls_outer_cleanup() {
             [ -n "$_left" ] && kill -KILL $_left 2>/dev/null
         fi
         ip netns del "$LS_NS" 2>/dev/null
+        ls_del_client_netns
         ls_remove_shm
     fi
     if [ -n "${LS_DIR:-}" ] && [ -d "$LS_DIR" ] && [ -z "${LS_KEEP:-}" ]; then
@@ -202,6 +203,7 @@ ls_inner_cleanup() {
     _rc=$?
     trap - EXIT INT TERM HUP
     ls_stop_all
+    ls_del_client_netns
     exit $_rc
 }
 
@@ -262,9 +264,14 @@ ls_wait_http() {
     return 1
 }
 
+# ls_start_origin: origin.py on $LS_ORIGIN_PORTS; a port written tls:PORT
+# serves HTTPS with the chain and key in $LS_ORIGIN_TLS_CERT (ls_make_pki
+# makes one).  Port 80 must stay plain HTTP (the readiness check).
 ls_start_origin() {
+    _tlsarg=""
+    [ -n "${LS_ORIGIN_TLS_CERT:-}" ] && _tlsarg="--tls-cert $LS_ORIGIN_TLS_CERT"
     # shellcheck disable=SC2086
-    "$LS_PY" "$M365_ROOT/tests/integration/origin.py" $LS_ORIGIN_PORTS \
+    "$LS_PY" "$M365_ROOT/tests/integration/origin.py" $_tlsarg $LS_ORIGIN_PORTS \
         >"$LS_DIR/origin.log" 2>&1 &
     ORIGIN_PID=$!
     LS_PIDS="$LS_PIDS $ORIGIN_PID"
@@ -446,6 +453,141 @@ ls_helper_pids() {
             echo "$_p"
         fi
     done
+}
+
+# --- TLS: test CAs, Squid's certificate database ---------------------------
+
+# ls_make_pki DIR: a test "public" CA (CN m365-test-public-ca, what Squid
+# trusts for its own outgoing connections), the origin's certificate issued
+# by it for every test name and address (DIR/origin.pem: chain and key, for
+# origin.py --tls-cert), and a separate bump CA for Squid
+# (CN m365-test-bump-ca; DIR/bump-ca.pem holds certificate and key, for
+# tls-cert=).  Clients tell spliced from bumped by the issuer they see.
+# Extra names and addresses for the certificate: $LS_TLS_NAMES.
+ls_make_pki() {
+    _pk=$1
+    mkdir -p "$_pk" || return 1
+    _san="DNS:localhost"
+    for h in $LS_HOSTS ${LS_TLS_NAMES:-}; do
+        _san="$_san,DNS:$h"
+    done
+    # Addresses as IP entries, and as DNS names too ("192.0.2.10",
+    # "[2001:db8::10]"): Squid 5.7 checks the certificate of a bumped
+    # connection to an IP without SNI only against DNS-type names and the
+    # CN (ERR_SECURE_CONNECT_FAIL otherwise), while other clients (curl,
+    # Python) want IP entries.
+    for a in 127.0.0.1 ::1 $LS_M365_ADDRS $LS_OTHER_ADDRS; do
+        case $a in
+        *:*) _san="$_san,IP:$a,DNS:[$a]" ;;
+        *) _san="$_san,IP:$a,DNS:$a" ;;
+        esac
+    done
+    _ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+    _ca="-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
+    : >"$_pk/openssl.log"
+    # shellcheck disable=SC2086
+    if ! openssl req -x509 $_ec $_ca -days 3 -subj /CN=m365-test-public-ca \
+        -keyout "$_pk/public-ca.key" -out "$_pk/public-ca.pem" >>"$_pk/openssl.log" 2>&1 ||
+        ! openssl req -x509 $_ec -days 2 -subj /CN=m365-test-origin \
+            -CA "$_pk/public-ca.pem" -CAkey "$_pk/public-ca.key" \
+            -addext "subjectAltName=$_san" -addext basicConstraints=CA:FALSE \
+            -addext extendedKeyUsage=serverAuth \
+            -keyout "$_pk/origin.key" -out "$_pk/origin.crt" >>"$_pk/openssl.log" 2>&1 ||
+        ! openssl req -x509 $_ec $_ca -days 3 -subj /CN=m365-test-bump-ca \
+            -keyout "$_pk/bump-ca.key" -out "$_pk/bump-ca.crt" >>"$_pk/openssl.log" 2>&1; then
+        ls_say "openssl failed:"
+        sed 's/^/#   /' "$_pk/openssl.log"
+        return 1
+    fi
+    cat "$_pk/origin.crt" "$_pk/public-ca.pem" "$_pk/origin.key" >"$_pk/origin.pem" &&
+        cat "$_pk/bump-ca.crt" "$_pk/bump-ca.key" >"$_pk/bump-ca.pem" || return 1
+    chown -R proxy:proxy "$_pk"
+}
+
+# ls_make_certdb DIR: the certificate database security_file_certgen
+# (sslcrtd_program) keeps the generated certificates in, owned by Squid's
+# user.  DIR must not exist yet.
+ls_make_certdb() {
+    /usr/lib/squid/security_file_certgen -c -s "$1" -M 4MB >/dev/null 2>&1 &&
+        chown -R proxy:proxy "$1"
+}
+
+# --- interception: a client namespace behind a veth pair -------------------
+
+# ls_make_client_netns: a second namespace "${LS_NS}c" for the clients of an
+# intercepting Squid, linked to ours by a veth pair (ours: m365s,
+# 10.99.0.1/24 and fd99::1/64; theirs: m365c, 10.99.0.2 and fd99::2, default
+# routes via ours).  Everything the clients send arrives here on m365s,
+# where a PREROUTING rule can redirect it; Squid's own connections start
+# here and never pass PREROUTING, so they cannot loop.  Run commands there
+# with "ip netns exec $LS_CLIENT_NS ...".  Removed by the cleanup traps.
+ls_make_client_netns() {
+    LS_CLIENT_NS="${LS_NS}c"
+    ip netns add "$LS_CLIENT_NS" || return 1
+    ip link add m365s type veth peer name m365c netns "$LS_CLIENT_NS" || return 1
+    ip addr add 10.99.0.1/24 dev m365s &&
+        ip -6 addr add fd99::1/64 dev m365s nodad &&
+        ip link set m365s up || return 1
+    ip netns exec "$LS_CLIENT_NS" sh -ec '
+        ip link set lo up
+        ip addr add 10.99.0.2/24 dev m365c
+        ip -6 addr add fd99::2/64 dev m365c nodad
+        ip link set m365c up
+        ip route add default via 10.99.0.1
+        ip -6 route add default via fd99::1'
+}
+
+# ls_del_client_netns: kill what runs in the client namespace, delete it.
+ls_del_client_netns() {
+    [ -n "${LS_NS:-}" ] || return 0
+    _cns="${LS_NS}c"
+    [ -e "/run/netns/$_cns" ] || return 0
+    _left=$(ip netns pids "$_cns" 2>/dev/null)
+    # shellcheck disable=SC2086
+    [ -n "$_left" ] && kill -KILL $_left 2>/dev/null
+    ip netns del "$_cns" 2>/dev/null
+    return 0
+}
+
+# ls_redirect_tls PORT: nftables NAT in our namespace: TCP port 443 that
+# arrives from the client namespace (on m365s), IPv4 and IPv6, goes to
+# local PORT (an "https_port ... intercept" Squid).
+ls_redirect_tls() {
+    nft -f - <<EOF
+table inet m365t_nat {
+    chain prerouting {
+        type nat hook prerouting priority dstnat; policy accept;
+        iifname "m365s" tcp dport 443 redirect to :$1
+    }
+}
+EOF
+}
+
+# --- DNS: dnsmasq answering from a hosts file -------------------------------
+
+# ls_start_dnsmasq PORT HOSTSFILE [DNSMASQ_OPTIONS...]: a real DNS server
+# on 127.0.0.1:PORT that answers from HOSTSFILE ("ADDR NAME" lines, re-read
+# on SIGHUP) with TTL 1 and forwards nothing unless the options say so
+# (e.g. --server=/domain/127.0.0.1#PORT).  Sets DNSMASQ_PID.
+ls_start_dnsmasq() {
+    _dp=$1 _dh=$2
+    shift 2
+    dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
+        --listen-address=127.0.0.1 --bind-interfaces --port="$_dp" \
+        --addn-hosts="$_dh" --local-ttl=1 --user=root --pid-file= \
+        --log-facility=- "$@" >"$LS_DIR/dnsmasq.log" 2>&1 &
+    DNSMASQ_PID=$!
+    LS_PIDS="$LS_PIDS $DNSMASQ_PID"
+    _i=0
+    while [ $_i -lt 50 ]; do
+        kill -0 "$DNSMASQ_PID" 2>/dev/null || break
+        grep -q "read $_dh" "$LS_DIR/dnsmasq.log" 2>/dev/null && return 0
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    ls_say "dnsmasq did not start:"
+    sed 's/^/#   /' "$LS_DIR/dnsmasq.log"
+    return 1
 }
 
 # --- TAP for the shell tests ----------------------------------------------
