@@ -23,6 +23,7 @@
  * c-ares has returned, so a callback may call resolver_check() again. */
 #include "resolve.h"
 
+#include <sys/queue.h>
 #include <sys/random.h>
 
 #include <ares.h>
@@ -56,16 +57,15 @@ struct name_table {
 
 struct check;
 
-/* A list of checks: the deadline list (waiting checks, oldest first, so
- * earliest deadline first: every check has the same timeout) or the ready
- * list (answer known, callback not yet called). */
-struct check_list {
-	struct check *head, *tail;
-};
+/* The lists are <sys/queue.h> tail queues.  A list of checks: the
+ * deadline list (waiting checks, oldest first, so earliest deadline first:
+ * every check has the same timeout) or the ready list (answer known,
+ * callback not yet called); and a lookup's waiting checks. */
+TAILQ_HEAD(check_list, check);
 
 struct check {
-	struct check *prev, *next;      /* in the deadline or the ready list */
-	struct check *lprev, *lnext;    /* in its lookup, while waiting */
+	TAILQ_ENTRY(check) link;        /* in the deadline or the ready list */
+	TAILQ_ENTRY(check) llink;       /* in its lookup, while waiting */
 	struct lookup *lookup;          /* NULL once the answer is known */
 	struct ip_addr addr;
 	resolve_cb *cb;
@@ -77,12 +77,12 @@ struct check {
 struct lookup {
 	struct name_node node;          /* first: the table's handle */
 	struct resolver *r;
-	struct check *first, *last;     /* the checks waiting for it */
+	struct check_list checks;       /* the checks waiting for it */
 };
 
 struct entry {
 	struct name_node node;          /* first: the table's handle */
-	struct entry *older, *newer;    /* the LRU list */
+	TAILQ_ENTRY(entry) lru;         /* the LRU list, oldest first */
 	uint64_t expires_us;
 	size_t naddrs;                  /* 0: the name has no addresses */
 	struct ip_addr addrs[];
@@ -112,7 +112,7 @@ struct resolver {
 	size_t max_inflight, cache_names;
 	size_t nchecks, nlookups;
 	struct name_table lookups, cache;
-	struct entry *newest, *oldest;
+	TAILQ_HEAD(entry_lru, entry) lru;
 	struct check_list waiting, ready;
 };
 
@@ -241,56 +241,16 @@ node_set(struct name_node *n, uint64_t hash, const char *name, size_t len)
 /* --- check lists ------------------------------------------------------ */
 
 static void
-list_append(struct check_list *l, struct check *c)
-{
-	c->next = NULL;
-	c->prev = l->tail;
-	if (l->tail != NULL)
-		l->tail->next = c;
-	else
-		l->head = c;
-	l->tail = c;
-}
-
-static void
-list_unlink(struct check_list *l, struct check *c)
-{
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		l->head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	else
-		l->tail = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void
 lookup_attach(struct lookup *lk, struct check *c)
 {
 	c->lookup = lk;
-	c->lnext = NULL;
-	c->lprev = lk->last;
-	if (lk->last != NULL)
-		lk->last->lnext = c;
-	else
-		lk->first = c;
-	lk->last = c;
+	TAILQ_INSERT_TAIL(&lk->checks, c, llink);
 }
 
 static void
 lookup_detach(struct lookup *lk, struct check *c)
 {
-	if (c->lprev != NULL)
-		c->lprev->lnext = c->lnext;
-	else
-		lk->first = c->lnext;
-	if (c->lnext != NULL)
-		c->lnext->lprev = c->lprev;
-	else
-		lk->last = c->lprev;
-	c->lprev = c->lnext = NULL;
+	TAILQ_REMOVE(&lk->checks, c, llink);
 	c->lookup = NULL;
 }
 
@@ -301,44 +261,18 @@ check_finish(struct resolver *r, struct check *c, enum resolve_status st)
 {
 	if (c->lookup != NULL)
 		lookup_detach(c->lookup, c);
-	list_unlink(&r->waiting, c);
+	TAILQ_REMOVE(&r->waiting, c, link);
 	c->status = st;
-	list_append(&r->ready, c);
+	TAILQ_INSERT_TAIL(&r->ready, c, link);
 }
 
 /* --- the cache -------------------------------------------------------- */
 
 static void
-lru_unlink(struct resolver *r, struct entry *e)
-{
-	if (e->newer != NULL)
-		e->newer->older = e->older;
-	else
-		r->newest = e->older;
-	if (e->older != NULL)
-		e->older->newer = e->newer;
-	else
-		r->oldest = e->newer;
-	e->older = e->newer = NULL;
-}
-
-static void
-lru_push_newest(struct resolver *r, struct entry *e)
-{
-	e->newer = NULL;
-	e->older = r->newest;
-	if (r->newest != NULL)
-		r->newest->newer = e;
-	else
-		r->oldest = e;
-	r->newest = e;
-}
-
-static void
 cache_remove(struct resolver *r, struct entry *e)
 {
 	table_remove(&r->cache, &e->node);
-	lru_unlink(r, e);
+	TAILQ_REMOVE(&r->lru, e, lru);
 	free(e);
 }
 
@@ -357,8 +291,8 @@ cache_get(struct resolver *r, uint64_t hash, const char *name, size_t len,
 		cache_remove(r, e);
 		return NULL;
 	}
-	lru_unlink(r, e);
-	lru_push_newest(r, e);
+	TAILQ_REMOVE(&r->lru, e, lru);
+	TAILQ_INSERT_TAIL(&r->lru, e, lru);
 	return e;
 }
 
@@ -377,8 +311,8 @@ cache_put(struct resolver *r, const struct name_node *node,
 
 	if (old != NULL)
 		cache_remove(r, (struct entry *)old);
-	if (r->cache.count >= r->cache_names && r->oldest != NULL)
-		cache_remove(r, r->oldest);
+	if (r->cache.count >= r->cache_names && !TAILQ_EMPTY(&r->lru))
+		cache_remove(r, TAILQ_FIRST(&r->lru));
 	/* n <= RESOLVE_MAX_ADDRS: the size cannot overflow. */
 	e = malloc(sizeof(*e) + n * sizeof(e->addrs[0]));
 	if (e == NULL)
@@ -388,7 +322,7 @@ cache_put(struct resolver *r, const struct name_node *node,
 	e->naddrs = n;
 	memcpy(e->addrs, a->addrs, n * sizeof(e->addrs[0]));
 	table_insert(&r->cache, &e->node);
-	lru_push_newest(r, e);
+	TAILQ_INSERT_TAIL(&r->lru, e, lru);
 }
 
 static enum resolve_status
@@ -544,7 +478,7 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 		answer_from_status(&a, status, res);
 		if (answer_cacheable(&a))
 			cache_put(r, &lk->node, &a, now_us());
-		while ((c = lk->first) != NULL)
+		while ((c = TAILQ_FIRST(&lk->checks)) != NULL)
 			check_finish(r, c, answer_status(&a, &c->addr));
 		table_remove(&r->lookups, &lk->node);
 	}
@@ -594,6 +528,7 @@ lookup_new(struct resolver *r, uint64_t hash, const char *name, size_t len)
 		return NULL;
 	node_set(&lk->node, hash, name, len);
 	lk->r = r;
+	TAILQ_INIT(&lk->checks);
 	table_insert(&r->lookups, &lk->node);
 	r->nlookups++;
 	return lk;
@@ -628,7 +563,7 @@ check_new(struct resolver *r, const struct ip_addr *addr, resolve_cb *cb,
 	c->arg = arg;
 	c->deadline_us = now_us() + (uint64_t)r->timeout_ms * 1000u;
 	c->status = RESOLVE_PENDING;
-	list_append(&r->waiting, c);
+	TAILQ_INSERT_TAIL(&r->waiting, c, link);
 	r->nchecks++;
 	return c;
 }
@@ -636,7 +571,7 @@ check_new(struct resolver *r, const struct ip_addr *addr, resolve_cb *cb,
 static void
 check_free(struct resolver *r, struct check *c, struct check_list *l)
 {
-	list_unlink(l, c);
+	TAILQ_REMOVE(l, c, link);
 	free(c);
 	r->nchecks--;
 }
@@ -738,10 +673,10 @@ resolver_timeout_ms(struct resolver *r)
 	struct timeval tv, *t;
 	int ms = -1;
 
-	if (r->ready.head != NULL)
+	if (!TAILQ_EMPTY(&r->ready))
 		return 0;
-	if (r->waiting.head != NULL)
-		ms = ms_until(r->waiting.head->deadline_us, now_us());
+	if (!TAILQ_EMPTY(&r->waiting))
+		ms = ms_until(TAILQ_FIRST(&r->waiting)->deadline_us, now_us());
 	if ((t = ares_timeout(r->channel, NULL, &tv)) != NULL) {
 		uint64_t us = (uint64_t)t->tv_sec * 1000000u +
 		    (uint64_t)t->tv_usec;
@@ -761,7 +696,7 @@ expire_checks(struct resolver *r)
 	uint64_t now = now_us();
 	struct check *c;
 
-	while ((c = r->waiting.head) != NULL && c->deadline_us <= now)
+	while ((c = TAILQ_FIRST(&r->waiting)) != NULL && c->deadline_us <= now)
 		check_finish(r, c, RESOLVE_TIMEOUT);
 }
 
@@ -772,7 +707,7 @@ deliver_ready(struct resolver *r)
 {
 	struct check *c;
 
-	while ((c = r->ready.head) != NULL) {
+	while ((c = TAILQ_FIRST(&r->ready)) != NULL) {
 		resolve_cb *cb = c->cb;
 		void *arg = c->arg;
 		enum resolve_status st = c->status;
@@ -905,6 +840,9 @@ resolver_new(const struct resolve_options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	TAILQ_INIT(&r->waiting);
+	TAILQ_INIT(&r->ready);
+	TAILQ_INIT(&r->lru);
 	r->timeout_ms = o->timeout_ms;
 	r->max_inflight = o->max_inflight;
 	r->cache_names = o->cache_names;
@@ -931,7 +869,7 @@ checks_drop(struct resolver *r, struct check_list *l)
 {
 	struct check *c;
 
-	while ((c = l->head) != NULL) {
+	while ((c = TAILQ_FIRST(l)) != NULL) {
 		if (c->lookup != NULL)
 			lookup_detach(c->lookup, c);
 		check_free(r, c, l);
@@ -950,8 +888,8 @@ resolver_free(struct resolver *r)
 	r->destroying = true;
 	if (r->channel_ok)
 		ares_destroy(r->channel);
-	while (r->oldest != NULL)
-		cache_remove(r, r->oldest);
+	while (!TAILQ_EMPTY(&r->lru))
+		cache_remove(r, TAILQ_FIRST(&r->lru));
 	free(r->lookups.bucket);
 	free(r->cache.bucket);
 	free(r);

@@ -4,7 +4,7 @@ package Tap;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT = qw(ok diag slurp spew tap_done);
+our @EXPORT = qw(ok diag slurp spew spawn_piped tap_done);
 
 my ($count, $failed) = (0, 0);
 
@@ -36,6 +36,25 @@ sub spew {
     print $f $text;
     close $f or die "$path: $!";
     return $path;
+}
+
+# Starts prog with args, its stdin and stdout on pipes and its stderr to
+# the file errfile; returns (pid, the pipe to write to it, the pipe to read
+# from it).
+sub spawn_piped {
+    my ($prog, $errfile, @args) = @_;
+    pipe(my $c_in, my $p_out) or die "pipe: $!";
+    pipe(my $p_in, my $c_out) or die "pipe: $!";
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        close $p_out; close $p_in;
+        open(STDIN, '<&', $c_in) or die;
+        open(STDOUT, '>&', $c_out) or die;
+        open(STDERR, '>', $errfile) or die;
+        exec($prog, @args) or exit 127;
+    }
+    close $c_in; close $c_out;
+    return ($pid, $p_out, $p_in);
 }
 
 # Prints the plan and exits: 0 when every test point passed.

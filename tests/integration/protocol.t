@@ -105,17 +105,7 @@ sub check_cases {
 sub spawn {
     my (@args) = @_;
     my $errfile = "$TMP/spawn" . ++$RUNS . '.err';
-    pipe(my $c_in, my $p_out) or die;
-    pipe(my $p_in, my $c_out) or die;
-    my $pid = fork() // die;
-    if ($pid == 0) {
-        close $p_out; close $p_in;
-        open(STDIN, '<&', $c_in) or die;
-        open(STDOUT, '>&', $c_out) or die;
-        open(STDERR, '>', $errfile) or die;
-        exec($ACL, @args) or exit 127;
-    }
-    close $c_in; close $c_out;
+    my ($pid, $p_out, $p_in) = spawn_piped($ACL, $errfile, @args);
     $p_out->autoflush(1);
     return { pid => $pid, w => $p_out, r => $p_in, buf => '', errfile => $errfile };
 }

@@ -151,17 +151,7 @@ my $RUNS = 0;
 sub helper {
     my (@args) = @_;
     my $err = "$DIR/helper" . ++$RUNS . '.err';
-    pipe(my $c_in, my $p_out) or die;
-    pipe(my $p_in, my $c_out) or die;
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        close $p_out; close $p_in;
-        open(STDIN, '<&', $c_in) or die;
-        open(STDOUT, '>&', $c_out) or die;
-        open(STDERR, '>', $err) or die;
-        exec($ACL, @args) or exit 127;
-    }
-    close $c_in; close $c_out;
+    my ($pid, $p_out, $p_in) = spawn_piped($ACL, $err, @args);
     fcntl($p_out, F_SETFL, fcntl($p_out, F_GETFL, 0) | O_NONBLOCK);
     return { pid => $pid, w => $p_out, r => $p_in, wbuf => '', rbuf => '',
         ans => [], errfile => $err, eof => 0 };
