@@ -167,6 +167,8 @@ host_label_is_numeric(const char *label, bool glob)
 		} else {
 			states = number_step(states, (char)(*p | 0x20));
 		}
+		if (states == 0)
+			return false;   /* "com": decided at the first letter */
 	}
 	return (states & N_NUMBER) != 0;
 }
@@ -174,7 +176,7 @@ host_label_is_numeric(const char *label, bool glob)
 void
 host_normalise(const char *in, size_t len, struct host_query *q)
 {
-	const char *why;
+	const char *why, *last;
 	unsigned seen;
 	bool dot = false;
 
@@ -214,8 +216,10 @@ host_normalise(const char *in, size_t len, struct host_query *q)
 		return;
 	}
 	why = scan(in, len, q->name, false, &seen);
-	if (why == NULL && host_label_is_numeric(host_last_label(q->name, len),
-	    false))
+	last = host_last_label(q->name, len);
+	/* a number starts with a digit: most names are done at "c" of com */
+	if (why == NULL && *last >= '0' && *last <= '9' &&
+	    host_label_is_numeric(last, false))
 		why = "not a host name: the last label is a number, so "
 		    "resolvers read it as an IPv4 address";
 	if (why != NULL) {
