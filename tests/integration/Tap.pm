@@ -4,7 +4,7 @@ package Tap;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT = qw(ok diag slurp spew spawn_piped tap_done);
+our @EXPORT = qw(ok skip diag slurp spew spawn_piped tap_done);
 
 my ($count, $failed) = (0, 0);
 
@@ -17,6 +17,14 @@ sub ok {
     print(($cond ? '' : 'not '), "ok $count - $desc\n");
     unless ($cond) { $failed++; diag(@diag) }
     return $cond;
+}
+
+# skip($why): one test point that did not run, in TAP's skip form
+# ("ok N # SKIP why"), which tests/run counts as skipped, not passed.
+sub skip {
+    my ($why) = @_;
+    $count++;
+    print "ok $count # SKIP $why\n";
 }
 
 # The whole content of a file, raw bytes; '' when it cannot be read.

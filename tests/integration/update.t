@@ -1051,7 +1051,7 @@ sub kill_at {
 
 SKIP_CRASH: {
     if (!$STRACE || !$NR{$ARCH}) {
-        ok(1, "# SKIP crash tests need strace on x86_64 or aarch64 (have " . ($STRACE // 'no strace') . ", $ARCH)");
+        skip("crash tests need strace on x86_64 or aarch64 (have " . ($STRACE // 'no strace') . ", $ARCH)");
         last SKIP_CRASH;
     }
     my $newdata = slurp($V3F);
@@ -1121,7 +1121,7 @@ SKIP_TMPFS: {
     my $mnt = "$TMP/small";
     mkdir $mnt;
     if ($> != 0 || system('mount', '-t', 'tmpfs', '-o', 'size=256k,mode=0755', 'm365-test', $mnt) != 0) {
-        ok(1, '# SKIP disk-full test needs root to mount a tmpfs');
+        skip('disk-full test needs root to mount a tmpfs');
         last SKIP_TMPFS;
     }
     $MOUNTED = $mnt;
