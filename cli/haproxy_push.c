@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "export.h"
-#include "haproxy.h"
+#include "haproxy_api.h"
 #include "log.h"
 #include "parse.h"
 
