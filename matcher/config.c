@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,89 @@ config_instance_valid(const char *name)
 	return false;
 }
 
+/* Every key: how its value is read, where it goes, its bounds, its
+ * default (applied by config_init through the same code) and one line for
+ * the documentation.  configs/m365-direct.conf documents each of them
+ * (tests/unit/test_config.c checks it). */
+enum key_type {
+	KEY_PATH,                       /* an absolute path */
+	KEY_STRING,
+	KEY_URL,                        /* https:// or file:// */
+	KEY_INSTANCE,                   /* one of the web service's */
+	KEY_BOOL,                       /* yes/no, true/false, on/off, 1/0 */
+	KEY_NUMBER,                     /* unsigned, min..max */
+	KEY_SECONDS,                    /* seconds with a fraction, kept in
+					   milliseconds, min..max ms */
+	KEY_CATEGORIES,                 /* direct categories, a mask */
+	KEY_WORDS,                      /* a list of words */
+	KEY_ENTRIES,                    /* a list of host patterns or CIDRs */
+	KEY_ARGV,                       /* a command and its arguments */
+	KEY_VERIFY                      /* dns or off, a bool */
+};
+
+struct config_key {
+	const char *name;
+	enum key_type type;
+	size_t off;                     /* in struct m365_config */
+	uint64_t min, max;              /* KEY_NUMBER, KEY_SECONDS */
+	const char *def;                /* NULL: none (empty, false, 0) */
+	const char *doc;
+};
+
+#define OFF(field) offsetof(struct m365_config, field)
+
+static const struct config_key keys[] = {
+	{ "state_dir", KEY_PATH, OFF(state_dir), 0, 0, M365_DEFAULT_STATE_DIR,
+	    "where the cached endpoint data lives" },
+	{ "direct_categories", KEY_CATEGORIES, OFF(policy.direct_mask), 0, 0,
+	    "optimize, allow", "which categories go direct" },
+	{ "service_areas", KEY_WORDS, OFF(policy.service_areas), 0, 0, NULL,
+	    "only these service areas count (all when empty)" },
+	{ "required_only", KEY_BOOL, OFF(policy.required_only), 0, 0, "no",
+	    "only sets Microsoft marks required count" },
+	{ "match_ports", KEY_BOOL, OFF(policy.match_ports), 0, 0, "yes",
+	    "with a known TCP port, only sets listing it count" },
+	{ "extra_direct", KEY_ENTRIES, OFF(policy.extra_direct), 0, 0, NULL,
+	    "host patterns or CIDRs that always go direct" },
+	{ "never_direct", KEY_ENTRIES, OFF(policy.never_direct), 0, 0, NULL,
+	    "host patterns or CIDRs that never go direct; wins over all" },
+	{ "base_url", KEY_URL, OFF(update.base_url), 0, 0,
+	    M365_DEFAULT_BASE_URL, "where update fetches from" },
+	{ "instance", KEY_INSTANCE, OFF(update.instance), 0, 0,
+	    M365_DEFAULT_INSTANCE, "which cloud's data" },
+	{ "tenant", KEY_STRING, OFF(update.tenant), 0, 0, NULL,
+	    "TenantName= for tenant-specific names" },
+	{ "no_ipv6", KEY_BOOL, OFF(update.no_ipv6), 0, 0, "no",
+	    "leave out IPv6 prefixes (NoIPv6=true)" },
+	{ "ca_file", KEY_STRING, OFF(update.ca_file), 0, 0, NULL,
+	    "a CA bundle for update instead of the system's" },
+	{ "proxy", KEY_STRING, OFF(update.proxy), 0, 0, NULL,
+	    "a proxy for update (else https_proxy, no_proxy)" },
+	{ "timeout", KEY_NUMBER, OFF(update.timeout), 0, M365_MAX_TIMEOUT,
+	    "60", "seconds a request of update may take" },
+	{ "retries", KEY_NUMBER, OFF(update.retries), 0, M365_MAX_RETRIES,
+	    "3", "retries after a timeout, connection error or 5xx" },
+	{ "retry_delay", KEY_SECONDS, OFF(update.retry_delay_ms), 0,
+	    M365_MAX_RETRY_DELAY_MS, "2", "the first delay between retries" },
+	{ "on_change", KEY_ARGV, OFF(update.on_change), 0, 0, NULL,
+	    "a command run (no shell) after an install that changed the data" },
+	{ "verify_sni", KEY_VERIFY, OFF(sni.verify_dns), 0, 0, "off",
+	    "dns: the helper checks an IP only its SNI vouches for in DNS" },
+	{ "dns_servers", KEY_STRING, OFF(sni.dns_servers), 0, 0, NULL,
+	    "DNS servers for verify_sni (else /etc/resolv.conf)" },
+	{ "dns_timeout", KEY_SECONDS, OFF(sni.dns_timeout_ms), 1,
+	    M365_MAX_DNS_TIMEOUT_MS, "2", "how long verify_sni waits for DNS" },
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* The field of c that key k sets. */
+static void *
+field(struct m365_config *c, const struct config_key *k)
+{
+	return (char *)c + k->off;
+}
+
 /* Replaces *slot with a copy of value. */
 static void
 set_string(struct cfg_ctx *x, char **slot, const char *value)
@@ -186,30 +270,18 @@ set_string(struct cfg_ctx *x, char **slot, const char *value)
 	*slot = dup;
 }
 
-static void
-set_number(struct cfg_ctx *x, const char *key, const char *value,
-    unsigned max, unsigned *out)
-{
-	uint64_t n;
-
-	if (parse_uint(value, strlen(value), max, &n) != 0)
-		cfg_error(x, "%s: \"%s\" is not a number from 0 to %u", key,
-		    value, max);
-	else
-		*out = (unsigned)n;
-}
-
 /* A command and its arguments, split on blanks (no shell, no quoting);
  * a later line replaces an earlier one. */
 static void
-set_argv(struct cfg_ctx *x, struct m365_strlist *l, const char *value)
+set_argv(struct cfg_ctx *x, const char *key, struct m365_strlist *l,
+    const char *value)
 {
 	strlist_clear(l);
 	while (*value != '\0') {
 		size_t len = strcspn(value, " \t");
 
 		if (strlist_add(l, value, len) != 0) {
-			cfg_error(x, "on_change: too many arguments");
+			cfg_error(x, "%s: too many arguments", key);
 			return;
 		}
 		value += len;
@@ -217,117 +289,141 @@ set_argv(struct cfg_ctx *x, struct m365_strlist *l, const char *value)
 	}
 }
 
-/* The keys of the updater (struct m365_update). */
-static bool
-set_update_key(struct cfg_ctx *x, const char *key, const char *value)
+/* The value types whose text is a number. */
+static void
+set_number(struct cfg_ctx *x, const struct config_key *k, const char *value)
 {
-	struct m365_update *u = &x->c->update;
-	uint64_t ms;
+	unsigned *out = field(x->c, k);
+	uint64_t n;
 
-	if (strcmp(key, "base_url") == 0) {
-		if (strncmp(value, "https://", 8) != 0 &&
-		    strncmp(value, "file://", 7) != 0)
-			cfg_error(x, "base_url: only https:// and file:// are "
-			    "accepted");
+	if (k->type == KEY_NUMBER) {
+		if (parse_uint(value, strlen(value), k->max, &n) != 0 ||
+		    n < k->min)
+			cfg_error(x, "%s: \"%s\" is not a number from %llu to "
+			    "%llu", k->name, value, (unsigned long long)k->min,
+			    (unsigned long long)k->max);
 		else
-			set_string(x, &u->base_url, value);
-	} else if (strcmp(key, "instance") == 0) {
-		if (!config_instance_valid(value))
-			cfg_error(x, "instance: \"%s\" is not Worldwide, USGovDoD, "
-			    "USGovGCCHigh or China", value);
-		else
-			set_string(x, &u->instance, value);
-	} else if (strcmp(key, "ca_file") == 0) {
-		set_string(x, &u->ca_file, value);
-	} else if (strcmp(key, "proxy") == 0) {
-		set_string(x, &u->proxy, value);
-	} else if (strcmp(key, "tenant") == 0) {
-		set_string(x, &u->tenant, value);
-	} else if (strcmp(key, "no_ipv6") == 0) {
-		if (parse_bool(value, &u->no_ipv6) != 0)
-			cfg_error(x, "%s: \"%s\" is not yes or no", key, value);
-	} else if (strcmp(key, "timeout") == 0) {
-		set_number(x, key, value, M365_MAX_TIMEOUT, &u->timeout);
-	} else if (strcmp(key, "retries") == 0) {
-		set_number(x, key, value, M365_MAX_RETRIES, &u->retries);
-	} else if (strcmp(key, "retry_delay") == 0) {
-		if (parse_millis(value, strlen(value), M365_MAX_RETRY_DELAY_MS,
-		    &ms) != 0)
-			cfg_error(x, "retry_delay: \"%s\" is not a number of "
-			    "seconds up to %u", value, M365_MAX_RETRY_DELAY_MS / 1000);
-		else
-			u->retry_delay_ms = (unsigned)ms;
-	} else if (strcmp(key, "on_change") == 0) {
-		set_argv(x, &u->on_change, value);
-	} else {
-		return false;
+			*out = (unsigned)n;
+		return;
 	}
-	return true;
+	if (parse_millis(value, strlen(value), k->max, &n) != 0 || n < k->min)
+		cfg_error(x, "%s: \"%s\" is not a number of seconds from %s to "
+		    "%llu", k->name, value, k->min > 0 ? "0.001" : "0",
+		    (unsigned long long)(k->max / 1000));
+	else
+		*out = (unsigned)n;
 }
 
-/* The keys of the helper's SNI check; false when key is none of them. */
-static bool
-set_sni_key(struct cfg_ctx *x, const char *key, const char *value)
+/* The value types that are one word of a fixed set or a checked text. */
+static void
+set_checked(struct cfg_ctx *x, const struct config_key *k, const char *value)
 {
-	struct m365_sni *n = &x->c->sni;
-	uint64_t ms;
+	bool *b = field(x->c, k);
 
-	if (strcmp(key, "verify_sni") == 0) {
+	switch (k->type) {
+	case KEY_PATH:
+		if (value[0] != '/')
+			cfg_error(x, "%s: must be an absolute path", k->name);
+		else
+			set_string(x, field(x->c, k), value);
+		break;
+	case KEY_URL:
+		if (strncmp(value, "https://", 8) != 0 &&
+		    strncmp(value, "file://", 7) != 0)
+			cfg_error(x, "%s: only https:// and file:// are accepted",
+			    k->name);
+		else
+			set_string(x, field(x->c, k), value);
+		break;
+	case KEY_INSTANCE:
+		if (!config_instance_valid(value))
+			cfg_error(x, "%s: \"%s\" is not Worldwide, USGovDoD, "
+			    "USGovGCCHigh or China", k->name, value);
+		else
+			set_string(x, field(x->c, k), value);
+		break;
+	case KEY_BOOL:
+		if (parse_bool(value, b) != 0)
+			cfg_error(x, "%s: \"%s\" is not yes or no", k->name, value);
+		break;
+	default:        /* KEY_VERIFY */
 		if (strcmp(value, "dns") == 0 || strcmp(value, "off") == 0)
-			n->verify_dns = value[0] == 'd';
+			*b = value[0] == 'd';
 		else
-			cfg_error(x, "verify_sni: \"%s\" is not dns or off", value);
-	} else if (strcmp(key, "dns_servers") == 0) {
-		set_string(x, &n->dns_servers, value);
-	} else if (strcmp(key, "dns_timeout") == 0) {
-		if (parse_millis(value, strlen(value), M365_MAX_DNS_TIMEOUT_MS,
-		    &ms) != 0 || ms == 0)
-			cfg_error(x, "dns_timeout: \"%s\" is not a number of "
-			    "seconds from 0.001 to %u", value,
-			    M365_MAX_DNS_TIMEOUT_MS / 1000);
-		else
-			n->dns_timeout_ms = (unsigned)ms;
-	} else {
-		return false;
+			cfg_error(x, "%s: \"%s\" is not dns or off", k->name,
+			    value);
+		break;
 	}
-	return true;
+}
+
+/* Sets key k (the index'th) from value.  The first occurrence of a list
+ * key, or of direct_categories, in a file replaces the default; later
+ * ones add to it. */
+static void
+set_key_value(struct cfg_ctx *x, size_t index, const char *value)
+{
+	const struct config_key *k = &keys[index];
+	unsigned bit = 1u << index, *mask, m;
+	const char *why;
+
+	switch (k->type) {
+	case KEY_STRING:
+		set_string(x, field(x->c, k), value);
+		break;
+	case KEY_NUMBER:
+	case KEY_SECONDS:
+		set_number(x, k, value);
+		break;
+	case KEY_CATEGORIES:
+		mask = field(x->c, k);
+		if (config_parse_categories(value, &m, &why) != 0)
+			cfg_error(x, "%s: \"%s\": %s", k->name, value, why);
+		else
+			*mask = ((x->seen & bit) ? *mask : 0) | m;
+		x->seen |= bit;
+		break;
+	case KEY_WORDS:
+	case KEY_ENTRIES:
+		set_list(x, bit, field(x->c, k), k->name, value,
+		    k->type == KEY_ENTRIES);
+		break;
+	case KEY_ARGV:
+		set_argv(x, k->name, field(x->c, k), value);
+		break;
+	default:
+		set_checked(x, k, value);
+		break;
+	}
 }
 
 static void
 set_key(struct cfg_ctx *x, const char *key, const char *value)
 {
-	struct m365_policy *p = &x->c->policy;
-	const char *why;
-
-	if (strcmp(key, "state_dir") == 0) {
-		if (value[0] != '/')
-			cfg_error(x, "state_dir: must be an absolute path");
-		else
-			set_string(x, &x->c->state_dir, value);
-	} else if (strcmp(key, "direct_categories") == 0) {
-		unsigned m;
-
-		if (config_parse_categories(value, &m, &why) != 0)
-			cfg_error(x, "direct_categories: \"%s\": %s", value, why);
-		else
-			p->direct_mask = ((x->seen & 1u) ? p->direct_mask : 0) | m;
-		x->seen |= 1u;
-	} else if (strcmp(key, "service_areas") == 0) {
-		set_list(x, 2u, &p->service_areas, key, value, false);
-	} else if (strcmp(key, "extra_direct") == 0) {
-		set_list(x, 4u, &p->extra_direct, key, value, true);
-	} else if (strcmp(key, "never_direct") == 0) {
-		set_list(x, 8u, &p->never_direct, key, value, true);
-	} else if (strcmp(key, "required_only") == 0 ||
-	    strcmp(key, "match_ports") == 0) {
-		bool *b = key[0] == 'r' ? &p->required_only : &p->match_ports;
-
-		if (parse_bool(value, b) != 0)
-			cfg_error(x, "%s: \"%s\" is not yes or no", key, value);
-	} else if (!set_update_key(x, key, value) &&
-	    !set_sni_key(x, key, value)) {
-		cfg_error(x, "unknown key \"%s\"", key);
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strcmp(key, keys[i].name) == 0) {
+			set_key_value(x, i, value);
+			return;
+		}
 	}
+	cfg_error(x, "unknown key \"%s\"", key);
+}
+
+size_t
+config_key_count(void)
+{
+	return N_KEYS;
+}
+
+const char *
+config_key_name(size_t i, const char **def, const char **doc)
+{
+	if (i >= N_KEYS)
+		return NULL;
+	if (def != NULL)
+		*def = keys[i].def;
+	if (doc != NULL)
+		*doc = keys[i].doc;
+	return keys[i].name;
 }
 
 static void
@@ -365,18 +461,19 @@ parse_line(struct cfg_ctx *x, char *line)
 int
 config_init(struct m365_config *c)
 {
+	struct config_errors errs = { 0 };
+	struct cfg_ctx x = { c, "defaults", 0, &errs, 0 };
+	bool ok;
+
+	/* the defaults go through the setters: out of memory is the only
+	 * error they can meet */
 	memset(c, 0, sizeof(*c));
-	c->state_dir = strdup(M365_DEFAULT_STATE_DIR);
-	c->policy.direct_mask = (1u << M365_CAT_OPTIMIZE) | (1u << M365_CAT_ALLOW);
-	c->policy.match_ports = true;
-	c->update.base_url = strdup(M365_DEFAULT_BASE_URL);
-	c->update.instance = strdup(M365_DEFAULT_INSTANCE);
-	c->update.timeout = 60;
-	c->update.retries = 3;
-	c->update.retry_delay_ms = 2000;
-	c->sni.dns_timeout_ms = M365_MAX_DNS_TIMEOUT_MS;
-	return c->state_dir == NULL || c->update.base_url == NULL ||
-	    c->update.instance == NULL ? -1 : 0;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].def != NULL)
+			set_key_value(&x, i, keys[i].def);
+	ok = errs.n == 0 && errs.dropped == 0;
+	config_errors_free(&errs);
+	return ok ? 0 : -1;
 }
 
 int

@@ -72,6 +72,12 @@ struct config_errors {
 	size_t dropped;                 /* errors beyond CONFIG_MAX_ERRORS */
 };
 
+/* The keys config_load knows, for documentation and its test: the name
+ * of the i'th (NULL past the last), its default as the file would write
+ * it (NULL: none) and one line saying what it is. */
+size_t config_key_count(void);
+const char *config_key_name(size_t i, const char **def, const char **doc);
+
 /* Fills *c with the defaults. Returns 0, or -1 when out of memory. */
 int config_init(struct m365_config *c);
 

@@ -618,12 +618,86 @@ test_check_entry(void **state)
 	}
 }
 
+/* configs/m365-direct.conf documents every key (a "#key = value" line)
+ * and nothing else: the file and the key table cannot drift apart. */
+static void
+test_documented(void **state)
+{
+	char path[1024], line[CONFIG_MAX_LINE + 2], seen[64][64];
+	size_t n_seen = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/../../configs/m365-direct.conf",
+	    suite_data_dir());
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t k = strspn(line + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		const char *rest = line + 1 + k;
+
+		if (line[0] != '#' || k == 0 || strncmp(rest, " = ", 3) != 0)
+			continue;
+		for (size_t i = 0; i <= config_key_count(); i++) {
+			const char *name = config_key_name(i, NULL, NULL);
+
+			if (name == NULL)
+				fail_msg("%s documents \"%.*s\", which is no key",
+				    path, (int)k, line + 1);
+			if (strlen(name) == k && strncmp(name, line + 1, k) == 0)
+				break;
+		}
+		assert_true(n_seen < 64 && k < 64);
+		memcpy(seen[n_seen], line + 1, k);
+		seen[n_seen++][k] = '\0';
+	}
+	fclose(f);
+	assert_true(config_key_count() > 0);
+	for (size_t i = 0; i < config_key_count(); i++) {
+		const char *def, *doc, *name = config_key_name(i, &def, &doc);
+		bool found = false;
+
+		assert_non_null(doc);
+		for (size_t j = 0; j < n_seen; j++)
+			found |= strcmp(seen[j], name) == 0;
+		if (!found)
+			fail_msg("%s does not document the key %s", path, name);
+	}
+	assert_null(config_key_name(config_key_count(), NULL, NULL));
+}
+
+/* Each key's default, written in a file, gives what config_init gives:
+ * the table's defaults and the setters agree. */
+static void
+test_defaults_as_text(void **state)
+{
+	char text[4096] = "";
+	struct loaded l;
+
+	(void)state;
+	for (size_t i = 0; i < config_key_count(); i++) {
+		const char *def, *name = config_key_name(i, &def, NULL);
+
+		if (def != NULL)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			    "%s = %s\n", name, def);
+	}
+	load_text(&l, text, strlen(text));
+	expect_clean(&l);
+	check_defaults(&l.c);
+	unload(&l);
+}
+
 int
 main(void)
 {
 	struct suite s = { 0 };
 
 	suite_add(&s, test_defaults, NULL, "config_init defaults");
+	suite_add(&s, test_documented, NULL,
+	    "configs/m365-direct.conf documents every key, and only keys");
+	suite_add(&s, test_defaults_as_text, NULL,
+	    "every default, written in a file, reads back the same");
 	for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++)
 		suite_add(&s, test_neutral, (void *)neutral[i],
 		    "blank and comment lines %zu", i);
