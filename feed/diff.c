@@ -1,77 +1,25 @@
-/* diff.c - see diff.h.
+/* diff.c - see diff.h: the change report between two data sets (the
+ * README describes it for admins).
  *
- * What is compared.  An *entry* is a URL pattern (as loaded: lower-case) or
- * a prefix (its canonical text); names and prefixes are separate.  Set ids
- * play no part: a name may move between sets, and a renumbered set with the
- * same content makes no difference.  In each data set an entry has
- *   - an effective category: the highest category of the sets listing it
- *     (Optimize > Allow > Default), the one every consumer acts on
- *     (DESIGN.md §3);
- *   - TCP and UDP ports: the union of the ports of the sets listing it *in
- *     that category*.  Ports of lower-category sets are left out: they do
- *     not decide where the traffic goes, and counting them would report a
- *     "port change" whenever an Allow set next to an Optimize one changes.
- * Port lists are compared as sets of ports, so "443,80", "80, 443" and
- * "80,443" are the same, and so are "3478,3479,3480,3481" and "3478-3481".
+ * An entry is a URL pattern (as loaded) or a prefix (canonical text); set
+ * ids play no part.  Its category is the highest of the sets listing it;
+ * its ports are the union over the sets *of that category* only, since
+ * lower ones decide nothing, and counting them would report a port change
+ * whenever an Allow set next to an Optimize one changes.  Ports compare as
+ * sets.  Each entry lands in one of added, removed, moved (ports are then
+ * not compared) or ports; names first in byte order, then prefixes (IPv4
+ * before IPv6, by address, then length).
  *
- * The report has four kinds of line, each entry in at most one of them:
- *   added    in NEW only (under its NEW category);
- *   removed  in OLD only (under its OLD category);
- *   moved    in both, with a different category (ports are then not
- *            compared: a move already says the rules for it changed);
- *   ports    in both, same category, different TCP or UDP port set.
- * Entries are listed names first (byte order), then prefixes (IPv4 before
- * IPv6, by address, then by length).
+ * Text: nothing for an empty report; else a summary line naming all three
+ * categories, a section header only above entries, entry lines starting
+ * "+ ", "- " or "~ "; "-" is no ports, adjacent ports "a,b", runs "a-b".
+ * JSON: one object on one line, every key present (empty arrays included),
+ * categories as check --json writes them, port lists in the web service's
+ * syntax; "tcp"/"udp" in a ports entry only for what changed.
  *
- * The text form (diff_print_text), nothing at all when the report is empty:
- *
- *   Optimize +1 -0 names, +4 -12 prefixes; Allow +7 -6 names, ...; 2 moved, 51 port changes
- *   Optimize names:
- *   + outlook.cloud.microsoft
- *   Optimize prefixes:
- *   + 52.122.0.0/15
- *   - 52.120.0.0/14
- *   ...
- *   Moved:
- *   ~ 2a01:111:f400::/48: Optimize -> Allow
- *   Ports:
- *   ~ smtp.office365.com (Allow): tcp 587 -> 143,587,993,995
- *   ~ outlook.office365.com (Optimize): udp - -> 443
- *
- * The summary line always names all three categories; a section header
- * appears only above entries.  Every entry line starts with "+ ", "- " or
- * "~ " (grep '^[-+~] ' lists them all); port lines name only the protocols
- * whose ports changed; "-" is "no ports"; two adjacent ports are written
- * "a,b", longer runs "a-b".
- *
- * The JSON form (diff_print_json) is one object on one line (as `check
- * --json`; jq makes it pretty), every key always present (empty arrays
- * included), every list in the entry order above; categories are
- * "optimize", "allow", "default" (as in `check --json`); port lists are
- * strings in the web service's syntax, "" for no ports:
- *
- *   {"summary": {"optimize": {"names_added": 1, "names_removed": 0,
- *                             "prefixes_added": 4, "prefixes_removed": 12},
- *                "allow": {...}, "default": {...},
- *                "moved": 2, "ports": 51},
- *    "added":   {"optimize": {"names": [...], "prefixes": [...]},
- *                "allow": {...}, "default": {...}},
- *    "removed": {same shape as "added"},
- *    "moved":   [{"entry": "2a01:111:f400::/48", "kind": "prefix",
- *                 "from": "optimize", "to": "allow"}, ...],
- *    "ports":   [{"entry": "smtp.office365.com", "kind": "name",
- *                 "category": "allow",
- *                 "tcp": {"from": "587", "to": "143,587,993,995"}}, ...]}
- *
- * "kind" is "name" or "prefix"; in "ports", "tcp" and "udp" are present
- * only for the protocol whose ports changed (at least one of them is).
- *
- * Bounds and failures: diff_compute returns NULL when out of memory, and
- * also for data beyond the loader's bounds (more than M365_DATA_MAX_URLS +
- * M365_DATA_MAX_IPS listings), which endpoints_parse never returns.  The
- * printers return nothing, so when out of memory diff_print_json writes
- * nothing at all (never half an object); diff_print_text needs no memory.
- */
+ * diff_compute returns NULL when out of memory, and for data beyond the
+ * loader's bounds; diff_print_json writes nothing rather than half an
+ * object when out of memory; diff_print_text needs no memory. */
 #include "diff.h"
 
 #include <cjson/cJSON.h>

@@ -1,80 +1,28 @@
-/* validate.c - see validate.h.  What the guards check, and why:
+/* validate.c - see validate.h: the guards on new data before it is
+ * installed (the README lists what they refuse).
  *
- * The schema (integer ids, known categories, host names or globs, canonical
- * CIDRs) and the empty array are endpoints_parse's job and are not redone.
- * Poison is checked first, then shrink; sets in file order, in a set its
- * patterns before its prefixes; the first problem is the message.
+ * Poison is checked before shrink, in file order, patterns before prefixes
+ * in a set; the first problem is the message.  Only Optimize and Allow
+ * sets are checked for poison: Default is proxied by default and holds
+ * third-party names on purpose.
  *
- * POISON - Optimize and Allow sets only, and --force never lifts it.
- * Default sets are not checked: the default policy proxies them, Microsoft
- * puts third-party and customer-content names there on purpose
- * (*.cloudapp.net, *.blob.core.windows.net, *.itunes.apple.com), and a
- * refused update would hold back the Optimize/Allow changes that matter.
- * An admin who sends Default direct has chosen to trust that list.
+ * A pattern matches only names ending in its "fixed part", the whole
+ * labels after its last wildcard; a tail that starts inside a label gives
+ * only the labels after its first dot, since the wildcard can lengthen
+ * that label (*soft.com -> com).  Public suffixes come from libpsl
+ * (psl_latest, else psl_builtin; with neither, validation fails closed),
+ * ICANN section only: the private section carries Microsoft's own Azure
+ * platforms, which the China data lists as Allow, and grows monthly, so
+ * asking it would refuse genuine feeds.
  *
- * Patterns match as PAC shExpMatch (DESIGN.md §3), so a pattern only ever
- * matches names ending in its literal tail, the text after its last '*' or
- * '?'.  Its "fixed part" is the run of whole labels every matching name
- * ends with:
- *   - a tail starting with '.' gives its labels: *.co.uk -> co.uk,
- *     autodiscover.*.onmicrosoft.com -> onmicrosoft.com;
- *   - a tail starting inside a label gives only the labels after its first
- *     dot, because the wildcard can lengthen that label:
- *     *cdn.onenote.net -> onenote.net, *-files.sharepoint.com ->
- *     sharepoint.com, and *soft.com -> com (it matches evilsoft.com);
- *   - a pattern without wildcards is its own fixed part (a literal "co.uk"
- *     or "localhost" is no Microsoft endpoint but a broken feed).
- * Poison: only wildcards (*, **, ?); a wildcard at the end (outlook.*, *.*,
- * a*: any top-level domain); no whole label in the tail (*com, foo?com);
- * a last label that is or can be a number (*.0.1, *.0x1: inet_aton, and
- * so glibc's resolver, reads such names as IPv4 addresses); a fixed part
- * that is a public suffix (*.com, *.*.com, *.co.uk, *.microsoft).  Otherwise every name the pattern matches lies under one
- * registrable domain.
+ * Prefixes live in one 128-bit space (IPv4 at ::ffff:a.b.c.d) and CIDR
+ * blocks are nested or disjoint, so "overlaps a reserved range" is "one
+ * contains the other"; ::ffff:0:0/96 itself is not in reserved[], every
+ * IPv4 prefix lies in it.
  *
- * Public suffixes come from libpsl, never from a list here:
- * psl_latest(NULL) (the newer of the system's /usr/share/publicsuffix and
- * libpsl's built-in copy), else psl_builtin(); with neither, validation
- * fails closed.  libpsl's "*" default rule stays on, so a top-level domain
- * newer than the installed list still counts as a suffix.  Only the ICANN
- * section is asked.  The private section lists platforms that hand out
- * names to anyone (github.io, cloudapp.net, azurewebsites.net), Microsoft's
- * own among them, and it grows every month: the China instance already
- * lists *.chinacloudapp.cn, *.chinacloudsites.cn and *.chinacloudapi.cn as
- * Allow (set 7), the Azure China twins of cloudapp.net and
- * azurewebsites.net, which that section already carries.  Asking it
- * would make an update's fate depend on the list's age and could refuse a
- * genuine feed with no way around it.  The guard is for a corrupt or
- * tampered feed, whose mark is a registry-level suffix; which of its own
- * platforms Microsoft marks Allow is Microsoft's call.
- *
- * Prefixes: IPv4 (also written as ::ffff:a.b.c.d) shorter than /8, IPv6
- * shorter than /16, and any prefix overlapping a range in reserved[]
- * below.  CIDR blocks are nested or disjoint, so overlap is "one contains
- * the other": 0.0.0.0/0 overlaps everything, 10.1.2.0/24 overlaps
- * 10.0.0.0/8.  IPv4 ranges sit at ::ffff:a.b.c.d in the one 128-bit space,
- * so an IPv6-written prefix spanning IPv4-mapped space meets them too; that
- * is why ::ffff:0:0/96 itself is not in the table (every IPv4 prefix lies
- * in it).  The issue's ranges (unspecified, private, loopback, link-local,
- * multicast, documentation, including the 2024 IPv6 block 3fff::/20) are
- * there, plus ranges no Internet service lives in, that are private in all
- * but name, or that stand for the whole IPv4 Internet: 100.64.0.0/10
- * (carrier-grade NAT), 192.0.0.0/24 (IETF protocols), 198.18.0.0/15
- * (benchmarking; fake-IP DNS proxies answer from it), 240.0.0.0/4
- * (reserved, with the broadcast address); ::/96 (IPv4-compatible),
- * 64:ff9b::/96 and 64:ff9b:1::/48 (NAT64), 100::/64 (discard),
- * 2001::/32 (Teredo), 2001:2::/48 (benchmarking), 2002::/16 (6to4) and
- * fec0::/10 (the deprecated site-local private range).
- *
- * SHRINK - unless --force, and only against installed data: next must hold
- * at least half as many sets, names and prefixes as prev.  Sets are
- * counted as entries; names (URL patterns) and prefixes as distinct values
- * over all sets, Default included, because the same entry repeats across
- * sets and categories (worldwide-c2025: 204 pattern entries, 195 distinct;
- * 129 prefix entries, 93 distinct): a feed padded with repeats must not
- * hide a loss, and Microsoft merging two sets is none.  "Fewer than half"
- * is exact: next < prev / 2 in rationals, so 31 of 64 and 32 of 65 fail,
- * 32 of 64 and 33 of 65 pass.
- */
+ * Shrink counts sets as entries but names and prefixes as distinct
+ * values over all sets, so a feed padded with repeats cannot hide a loss;
+ * "fewer than half" is next < prev / 2 in rationals. */
 #include "validate.h"
 
 #include <libpsl.h>
