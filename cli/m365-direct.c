@@ -73,7 +73,10 @@ cli_load_config(struct cli *c)
 	config_errors_free(&errs);
 	if (rc == 0 && c->state_dir_opt != NULL) {
 		free(c->cfg.state_dir);
-		c->cfg.state_dir = strdup(c->state_dir_opt);
+		if ((c->cfg.state_dir = strdup(c->state_dir_opt)) == NULL) {
+			log_warnx("out of memory");
+			return -1;
+		}
 	}
 	return rc;
 }

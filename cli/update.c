@@ -194,7 +194,7 @@ was(const struct update *u)
 static void
 run_hook(const struct m365_strlist *argv)
 {
-	pid_t pid;
+	pid_t pid, r;
 	int status;
 
 	if (argv->n == 0)
@@ -215,8 +215,12 @@ run_hook(const struct m365_strlist *argv)
 		log_warn("on_change: %s", args[0]);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
+	if (r < 0) {            /* e.g. SIGCHLD ignored: no status to read */
+		log_warn("on_change: %s: waitpid", argv->v[0]);
+		return;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		log_warnx("on_change: %s failed (status %d)", argv->v[0],
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);

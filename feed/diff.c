@@ -724,6 +724,7 @@ diff_print_json(FILE *f, const struct diff_report *d)
 	struct diff_counts c;
 	cJSON *o = cJSON_CreateObject();
 	char *text = NULL;
+	int rc;
 
 	report_count(d, &c);
 	if (o != NULL && json_attach(o, "summary", json_summary(&c)) == 0 &&
@@ -732,9 +733,10 @@ diff_print_json(FILE *f, const struct diff_report *d)
 	    json_attach(o, "moved", json_changes(d, false)) == 0 &&
 	    json_attach(o, "ports", json_changes(d, true)) == 0)
 		text = cJSON_PrintUnformatted(o);
+	rc = text != NULL ? 0 : -1;     /* decided before text is freed */
 	if (text != NULL)
 		fprintf(f, "%s\n", text);
 	cJSON_free(text);
 	cJSON_Delete(o);
-	return text != NULL ? 0 : -1;
+	return rc;
 }

@@ -13,7 +13,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "fetch.h"
+
 #define STATE_SMALL_FILE 65536          /* bound on version/status/id */
+/* The temporary names, which state_cleanup must recognise exactly: mkstemp
+ * replaces six X with letters and digits; switch_link appends 8 hex digits. */
+#define MKSTEMP_LEN 6
+#define MKSTEMP_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789"
+#define LINK_TMP_PREFIX "." STATE_DATA ".link."
 
 static int
 write_all(int fd, const char *p, size_t len)
@@ -222,7 +231,7 @@ switch_link(const char *dir, const char *name, char *err, size_t errlen)
 
 	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		r = (unsigned)getpid();
-	snprintf(tmp, sizeof(tmp), "%s/.%s.link.%08x", dir, STATE_DATA, r);
+	snprintf(tmp, sizeof(tmp), "%s/" LINK_TMP_PREFIX "%08x", dir, r);
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_DATA);
 	unlink(tmp);
 	if (symlink(name, tmp) != 0) {
@@ -287,17 +296,75 @@ state_lock(const char *dir, char *err, size_t errlen)
 	return fd;
 }
 
-/* Whether a file of the state directory is debris: a temporary file
- * (".NAME.XXXXXX", ".endpoints.json.link.N") or the data of a version
- * that is not the one installed. */
+/* Whether name[0..len) is the name of a data file exactly as data_name
+ * makes it: endpoints-VERSION-INSTANCE.json with VERSION the 10 digits
+ * fetch_version accepts and INSTANCE one of the web service's. */
+static bool
+is_data_name(const char *name, size_t len)
+{
+	const size_t plen = strlen(STATE_DATA_PREFIX), slen = strlen(".json");
+	const char *v = name + plen;
+	char inst[32];
+	size_t ilen;
+
+	if (len < plen + FETCH_VERSION_LEN + 1 + slen ||
+	    strncmp(name, STATE_DATA_PREFIX, plen) != 0 ||
+	    strspn(v, "0123456789") != FETCH_VERSION_LEN ||
+	    v[FETCH_VERSION_LEN] != '-' ||
+	    memcmp(name + len - slen, ".json", slen) != 0)
+		return false;
+	ilen = len - plen - FETCH_VERSION_LEN - 1 - slen;
+	if (ilen >= sizeof(inst))
+		return false;
+	memcpy(inst, v + FETCH_VERSION_LEN + 1, ilen);
+	inst[ilen] = '\0';
+	return config_instance_valid(inst);
+}
+
+/* Whether s[0..n) is n characters of set. */
+static bool
+all_of(const char *s, size_t n, const char *set)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\0' || strchr(set, s[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* Whether name is one of our temporary files: state_write_atomic's
+ * ".NAME.XXXXXX" (mkstemp's six letters or digits) for a NAME it is given
+ * in the state directory, or switch_link's ".endpoints.json.link.%08x". */
+static bool
+is_temp_name(const char *name)
+{
+	size_t len = strlen(name), nlen;
+	const size_t llen = strlen(LINK_TMP_PREFIX);
+
+	if (len == llen + 8 && strncmp(name, LINK_TMP_PREFIX, llen) == 0)
+		return all_of(name + llen, 8, "0123456789abcdef");
+	if (name[0] != '.' || len < 1 + 1 + 1 + MKSTEMP_LEN ||
+	    name[len - MKSTEMP_LEN - 1] != '.' ||
+	    !all_of(name + len - MKSTEMP_LEN, MKSTEMP_LEN, MKSTEMP_CHARS))
+		return false;
+	nlen = len - 1 - 1 - MKSTEMP_LEN;
+	return (nlen == strlen(STATE_CLIENT_ID) &&
+	    strncmp(name + 1, STATE_CLIENT_ID, nlen) == 0) ||
+	    (nlen == strlen(STATE_STATUS) &&
+	    strncmp(name + 1, STATE_STATUS, nlen) == 0) ||
+	    is_data_name(name + 1, nlen);
+}
+
+/* Whether a file of the state directory is debris: one of our temporary
+ * files, or the data of a version that is not the one installed.  The
+ * directory is whatever state_dir names, so nothing else goes, however
+ * much it looks like ours (a user's dotfiles, endpoints-notes.txt, a .bak
+ * of a data file). */
 static bool
 is_debris(const char *name, const char *installed)
 {
-	if (name[0] == '.')
-		return strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-		    strcmp(name, STATE_LOCK) != 0;
-	return strncmp(name, STATE_DATA_PREFIX, strlen(STATE_DATA_PREFIX)) == 0 &&
-	    strcmp(name, installed) != 0;
+	if (is_temp_name(name))
+		return true;
+	return is_data_name(name, strlen(name)) && strcmp(name, installed) != 0;
 }
 
 void

@@ -54,8 +54,10 @@ int state_install(const char *dir, const char *data, size_t len,
  * update holds it, or the lock file cannot be made). */
 int state_lock(const char *dir, char *err, size_t errlen);
 
-/* Removes what a crash may have left: temporary files and data files of
- * versions not installed.  Call it holding the lock. */
+/* Removes what a crash may have left: this module's temporary files and
+ * the endpoints-VERSION-INSTANCE.json of versions not installed, matched
+ * by their exact form (dir is whatever state_dir names: nothing else in
+ * it is touched).  Call it holding the lock. */
 void state_cleanup(const char *dir);
 
 /* The record of update attempts (status.json). */

@@ -284,7 +284,7 @@ static void
 reload(struct helper *h)
 {
 	char err[512];
-	struct source src;
+	struct source src = { 0 };
 	struct m365_rules *r;
 
 	if (h->config_broken)

@@ -269,6 +269,7 @@ struct name_table *
 names_new(const char *const *patterns, size_t n, char *err, size_t errlen)
 {
 	struct name_table *t = calloc(1, sizeof(*t));
+	size_t n_re = 0;
 
 	snprintf(err, errlen, "out of memory");
 	if (t == NULL)
@@ -277,12 +278,13 @@ names_new(const char *const *patterns, size_t n, char *err, size_t errlen)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
 		if (classify(patterns[i]) == KIND_REGEX)
-			t->n_re++;
-	t->re = calloc(t->n_re + 1, sizeof(*t->re));
+			n_re++;
+	/* t->n_re counts the entries of t->re in use, which names_free
+	 * reads: it grows only once the array is there */
+	t->re = calloc(n_re + 1, sizeof(*t->re));
 	t->md = pcre2_match_data_create(1, NULL);
 	if (t->re == NULL || t->md == NULL)
 		goto fail;
-	t->n_re = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (classify(patterns[i]) != KIND_REGEX)
 			continue;

@@ -27,13 +27,14 @@ source_kind_name(enum source_kind k)
 	return "bundled snapshot";
 }
 
-/* Decides which source applies now; fills kind and path. */
+/* Decides which source applies now; fills kind and path, and clears the
+ * rest (the identity is filled only once the file is stat'ed). */
 static void
 source_choose(const char *data_opt, const char *state_dir, struct source *src)
 {
 	struct stat st;
 
-	src->path[0] = '\0';
+	memset(src, 0, sizeof(*src));
 	if (data_opt != NULL) {
 		src->kind = SOURCE_DATA_OPTION;
 		snprintf(src->path, sizeof(src->path), "%s", data_opt);
@@ -69,7 +70,6 @@ source_load(const char *data_opt, const char *state_dir, struct source *src,
 
 	source_choose(data_opt, state_dir, src);
 	if (src->kind == SOURCE_BUNDLED) {
-		memset(&src->mtime, 0, sizeof(src->mtime));
 		d = endpoints_parse(m365_snapshot,
 		    (size_t)(m365_snapshot_end - m365_snapshot), err, errlen);
 		if (d != NULL && state_dir != NULL)

@@ -66,8 +66,11 @@ static const char *const fixed[] = {
 	"", ".", "a..b", "[", "[]", "[::1", "x.", "-", "*", "?",
 };
 
-/* The policies the data is compiled under, chosen by the input. */
-static void
+/* The policies the data is compiled under, chosen by the input: a
+ * configuration from config_init (release it with policy_release) whose
+ * lists may point at static arrays.  Returns 0, or -1 when out of
+ * memory. */
+static int
 make_policy(struct m365_config *c, unsigned which)
 {
 	static char *extra[] = { "*.example.com", "192.0.2.0/24",
@@ -76,7 +79,10 @@ make_policy(struct m365_config *c, unsigned which)
 	    "*cdn.onenote.net", "::/0" };
 	static char *areas[] = { "Exchange", "common" };
 
-	config_init(c);
+	if (config_init(c) != 0) {
+		config_free(c);
+		return -1;
+	}
 	switch (which % 4) {
 	case 0:
 		break;          /* defaults: the self-match checks run here */
@@ -97,6 +103,19 @@ make_policy(struct m365_config *c, unsigned which)
 		c->policy.direct_mask = 0xe;
 		break;
 	}
+	return 0;
+}
+
+/* Frees what config_init allocated in c; the lists are detached first, as
+ * they point at make_policy's static arrays, not the heap. */
+static void
+policy_release(struct m365_config *c)
+{
+	c->policy.extra_direct.v = c->policy.never_direct.v = NULL;
+	c->policy.service_areas.v = NULL;
+	c->policy.extra_direct.n = c->policy.never_direct.n = 0;
+	c->policy.service_areas.n = 0;
+	config_free(c);
 }
 
 /* A host that the pattern p (lower-case, valid) must match: every '*' and
@@ -129,9 +148,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(memchr(err, '\0', sizeof(err)) != NULL && err[0] != '\0');
 		return 0;
 	}
-	make_policy(&cfg, which);
+	if (make_policy(&cfg, which) != 0) {
+		endpoints_free(d);
+		return 0;
+	}
 	r = matcher_compile(d, &cfg.policy, err, sizeof(err));
-	free(cfg.state_dir);    /* the lists point at static arrays */
+	policy_release(&cfg);
 	if (r == NULL) {
 		endpoints_free(d);
 		return 0;

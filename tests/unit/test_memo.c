@@ -71,10 +71,78 @@ test_keys(void **state)
 		assert_true(a.hash == b.hash);
 		assert_int_equal(a.len, strlen(texts[i]));
 	}
-	/* a text and its prefix differ, even when the rest is zero bytes */
-	key_of(&a, "abc", 0);
-	key_of(&b, "ab", 0);
-	assert_true(a.len != b.len);
+}
+
+/* The key of text[0..len) (which may hold NUL bytes), read from a buffer
+ * with garbage past len. */
+static void
+key_raw(struct memo_key *k, const char *text, size_t len, char fill)
+{
+	char buf[MEMO_KEY_MAX + 8];
+
+	assert_true(len <= MEMO_KEY_MAX);
+	memset(buf, fill, sizeof(buf));
+	memcpy(buf, text, len);
+	memo_key_make(k, buf, len);
+}
+
+#define K56 "x.example 443 - with a fifty-six byte key, the last is:"
+
+/* Keys that differ only in length (the extra bytes zero, so the padded
+ * words are the same), only past a word boundary or only in the last byte
+ * of the last word never share an answer: a request must never be given
+ * the answer of another. */
+static void
+test_distinct(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+	} keys[] = {
+		{ "", 0 }, { "\0", 1 }, { "\0\0\0\0\0\0\0\0", 8 },
+		{ "\0\0\0\0\0\0\0\0\0", 9 },
+		{ "ab\0\0", 2 }, { "ab\0\0", 3 }, { "ab\0\0", 4 },
+		{ "12345678", 8 }, { "12345678\0", 9 }, { "12345678a", 9 },
+		{ "12345678b", 9 }, { "1234567812345678x", 17 },
+		{ "1234567812345678y", 17 },
+		{ K56 "a", MEMO_KEY_MAX }, { K56 "b", MEMO_KEY_MAX },
+		{ K56 "a", MEMO_KEY_MAX - 1 },
+	};
+	const size_t n = sizeof(keys) / sizeof(keys[0]);
+	struct memo *m = memo_new(1u << 10);
+	char answer[32];
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(strlen(K56) + 1, MEMO_KEY_MAX);
+	/* the even keys in: none of the odd ones is answered */
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = pass; i < n; i += 2) {
+			struct memo_key k;
+
+			key_raw(&k, keys[i].text, keys[i].len, 'x');
+			snprintf(answer, sizeof(answer), "answer %zu", i);
+			memo_put(m, &k, answer, strlen(answer));
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct memo_key k;
+			const char *a;
+			size_t alen;
+
+			key_raw(&k, keys[i].text, keys[i].len, 'y');
+			a = memo_get(m, &k, &alen);
+			snprintf(answer, sizeof(answer), "answer %zu", i);
+			if (i % 2 == 1 && pass == 0 && a != NULL)
+				fail_msg("key %zu (len %zu) got the answer %.*s of "
+				    "another key", i, keys[i].len, (int)alen, a);
+			if ((i % 2 == 0 || pass == 1) && (a == NULL ||
+			    alen != strlen(answer) || memcmp(a, answer, alen) != 0))
+				fail_msg("key %zu (len %zu): got %.*s, want %s", i,
+				    keys[i].len, a != NULL ? (int)alen : 4,
+				    a != NULL ? a : "none", answer);
+		}
+	}
+	memo_free(m);
 }
 
 static void
@@ -171,7 +239,10 @@ main(void)
 	struct suite s = { 0 };
 
 	suite_add(&s, test_keys, NULL,
-	    "keys: bytes past the length are ignored; lengths differ");
+	    "keys: bytes past the length are ignored");
+	suite_add(&s, test_distinct, NULL,
+	    "keys differing only in length, past a word or in the last byte "
+	    "never share an answer");
 	suite_add(&s, test_get_put, NULL, "get, put, miss, clear");
 	suite_add(&s, test_ways, NULL, "a bucket holds four keys");
 	suite_add(&s, test_bounds, NULL,

@@ -9,6 +9,7 @@
 #include "suite.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,96 @@ test_install(void **state)
 	remove_dir(d);
 }
 
+/* Creates d/name holding "x". */
+static void
+touch(const char *d, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs("x", f);
+	fclose(f);
+}
+
+static bool
+exists(const char *d, const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	return lstat(path, &st) == 0;
+}
+
+/* state_cleanup runs in whatever directory state_dir names (an update
+ * with state_dir = /root once deleted .bashrc and .profile): it removes
+ * exactly the names this program makes, nothing that merely looks
+ * similar. */
+static void
+test_cleanup(void **state)
+{
+	static const char *const foreign[] = {
+		".bashrc", ".profile", ".ssh", ".tmp", "notes.tmp", ".x.tmp",
+		".Xauthority", ".lock.bak", "endpoints-notes.txt",
+		"endpoints-2025112000-Worldwide.json.bak",
+		"endpoints-2025112000-Worldwide.jsonx",
+		"endpoints-2025112000-Mars.json", "endpoints-20251120-Worldwide.json",
+		"endpoints-202511200a-Worldwide.json",
+		"endpoints-2025112000-Worldwide-x.json", "endpoints-.json",
+		"endpoints-", ".status.json.ab", ".status.json.abcdefg",
+		".status.json.abc-de", ".status.json.", ".notes.txt.abcdef",
+		".endpoints-2025112000-Worldwide.json.bak.abcdef",
+		".endpoints-notes.txt.abcdef", ".endpoints.json.link.0000000g",
+		".endpoints.json.link.123", ".endpoints.json.link.123456789",
+		".endpoints.json.link.ABCDEF01", "status.json.abcdef",
+	};
+	static const char *const debris[] = {
+		/* state_write_atomic's mkstemp names */
+		".status.json.Ab3xYz", ".client-request-id.000000",
+		".endpoints-2025120100-Worldwide.json.qQ9zZ1",
+		".endpoints-2025120100-USGovDoD.json.abcdef",
+		/* switch_link's temporary link */
+		".endpoints.json.link.0badf00d",
+		/* superseded data */
+		"endpoints-2025110700-Worldwide.json",
+		"endpoints-2025120100-China.json",
+	};
+	char *d = make_dir(), err[256];
+	int lock;
+
+	(void)state;
+	assert_int_equal(state_install(d, "[1]", 3, "2025112000", "Worldwide",
+	    err, sizeof(err)), 0);
+	assert_int_equal(state_write_atomic(d, STATE_CLIENT_ID, "id\n", 3, err,
+	    sizeof(err)), 0);
+	assert_int_equal(state_write_atomic(d, STATE_STATUS, "{}", 2, err,
+	    sizeof(err)), 0);
+	assert_true((lock = state_lock(d, err, sizeof(err))) >= 0);
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		touch(d, foreign[i]);
+	for (size_t i = 0; i < sizeof(debris) / sizeof(debris[0]); i++)
+		touch(d, debris[i]);
+	state_cleanup(d);
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		if (!exists(d, foreign[i]))
+			fail_msg("state_cleanup removed a file it did not make: %s",
+			    foreign[i]);
+	for (size_t i = 0; i < sizeof(debris) / sizeof(debris[0]); i++)
+		if (exists(d, debris[i]))
+			fail_msg("state_cleanup left its own debris: %s", debris[i]);
+	/* what is in use stays */
+	assert_true(exists(d, STATE_DATA));
+	assert_true(exists(d, "endpoints-2025112000-Worldwide.json"));
+	assert_true(exists(d, STATE_CLIENT_ID));
+	assert_true(exists(d, STATE_STATUS));
+	assert_true(exists(d, STATE_LOCK));
+	close(lock);
+	remove_dir(d);
+}
+
 static void
 test_status(void **state)
 {
@@ -211,6 +302,8 @@ main(void)
 	suite_add(&s, test_client_id, NULL,
 	    "ClientRequestId: v4 GUID, persistent, random, damaged file replaced");
 	suite_add(&s, test_install, NULL, "state_install: data and version");
+	suite_add(&s, test_cleanup, NULL,
+	    "state_cleanup: removes exactly its own debris, no look-alike");
 	suite_add(&s, test_status, NULL, "status.json round trip");
 	suite_add(&s, test_millis, NULL, "parse_millis: seconds with a fraction");
 	return suite_run(&s, "state");
