@@ -28,8 +28,7 @@ int cli_load_config(struct cli *c);
 struct cli_export {
 	struct m365_data *data;
 	struct export_ctx x;
-	struct source src;
-	char version[32], instance[32];
+	struct source src;              /* with the data's version */
 };
 
 /* Loads and prepares; returns 0, or -1 after saying why (prefixed by

@@ -88,13 +88,12 @@ cli_export_open(struct cli *c, unsigned mask, const char *what,
 		log_warnx("%s: %s", what, err);
 		return -1;
 	}
-	if (ce->src.kind == SOURCE_CACHE)
-		state_installed(c->cfg.state_dir, ce->version, sizeof(ce->version),
-		    ce->instance, sizeof(ce->instance));
+	/* the version of the very file read (source_load), not the link's
+	 * name read again: an update may have switched it meanwhile */
 	es.kind = source_kind_name(ce->src.kind);
 	es.path = ce->src.path;
-	es.version = ce->version;
-	es.instance = ce->instance;
+	es.version = ce->src.version;
+	es.instance = ce->src.instance;
 	if (export_prepare(&ce->x, ce->data, &c->cfg.policy, mask, &es, err,
 	    sizeof(err)) != 0) {
 		log_warnx("%s: %s", what, err);

@@ -36,9 +36,9 @@ gather(struct cli *c, struct status *s)
 	s->n_sets = d != NULL ? d->n_sets : 0;
 	endpoints_free(d);
 	state_status_read(c->cfg.state_dir, &s->st);
-	if (s->src.kind == SOURCE_CACHE)
-		state_installed(c->cfg.state_dir, s->version, sizeof(s->version),
-		    s->instance, sizeof(s->instance));
+	/* the version of the file source_load read, not the link read again */
+	snprintf(s->version, sizeof(s->version), "%s", s->src.version);
+	snprintf(s->instance, sizeof(s->instance), "%s", s->src.instance);
 }
 
 static void

@@ -64,8 +64,9 @@ struct export_ctx {
 	const struct m365_policy *policy;
 	struct export_source source;
 	struct export_entries entries;
-	char header[2048];              /* comment lines without the comment
-	                                   marker, LF-separated */
+	char *header;                   /* owned: comment lines without the
+	                                   comment marker, LF-separated; only
+	                                   printable ASCII (export_text) */
 };
 
 /* Whether the formats can express direct_categories mask: it must be
@@ -92,6 +93,12 @@ struct export_buf {
 void export_buf_add(struct export_buf *b, const char *s, size_t len);
 void export_buf_printf(struct export_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends s as text that every format takes inside a comment or a string:
+ * printable ASCII as it is; other bytes (control characters, non-ASCII),
+ * the backslash and the "/" of a "*" "/" pair as \xHH.  For text from the
+ * configuration or the data (a name, a path, a version) copied into a
+ * header, where it must not end a line or a comment. */
+void export_buf_text(struct export_buf *b, const char *s);
 /* Appends x->header with each line prefixed by comment ("# ", "// "). */
 void export_buf_header(struct export_buf *b, const struct export_ctx *x,
     const char *comment);

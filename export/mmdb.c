@@ -957,9 +957,11 @@ static void
 put_metadata(struct bytes *b, const struct export_ctx *x, const char *type,
     uint32_t count, unsigned bits)
 {
-	char desc[sizeof(x->header) + sizeof(MMDB_NOTE) + 1];
+	struct export_buf desc = { 0 };
 
-	snprintf(desc, sizeof(desc), "%s\n%s", x->header, MMDB_NOTE);
+	export_buf_printf(&desc, "%s\n%s", x->header, MMDB_NOTE);
+	if (desc.failed && b->error == NULL)
+		b->error = "out of memory";
 	bytes_add(b, MMDB_MARKER, MMDB_MARKER_LEN);
 	put_ctrl(b, T_MAP, 9);
 	put_string(b, "binary_format_major_version");
@@ -973,7 +975,8 @@ put_metadata(struct bytes *b, const struct export_ctx *x, const char *type,
 	put_string(b, "description");
 	put_ctrl(b, T_MAP, 1);
 	put_string(b, "en");
-	put_string(b, desc);
+	put_string(b, desc.p != NULL ? desc.p : "");
+	export_buf_free(&desc);
 	put_string(b, "ip_version");
 	put_uint(b, T_UINT16, 6);
 	put_string(b, "languages");

@@ -199,7 +199,6 @@ state_installed(const char *dir, char *version, size_t vsize, char *instance,
     size_t isize)
 {
 	char path[SOURCE_PATH_MAX], target[256];
-	const char *v, *dash, *dot;
 	ssize_t n;
 
 	version[0] = instance[0] = '\0';
@@ -208,18 +207,7 @@ state_installed(const char *dir, char *version, size_t vsize, char *instance,
 	if (n <= 0)
 		return;
 	target[n] = '\0';
-	if (strncmp(target, STATE_DATA_PREFIX, strlen(STATE_DATA_PREFIX)) != 0)
-		return;
-	v = target + strlen(STATE_DATA_PREFIX);
-	dash = strchr(v, '-');
-	dot = strrchr(v, '.');
-	if (dash == NULL || dot == NULL || dot < dash ||
-	    (size_t)(dash - v) >= vsize || (size_t)(dot - dash - 1) >= isize)
-		return;
-	memcpy(version, v, (size_t)(dash - v));
-	version[dash - v] = '\0';
-	memcpy(instance, dash + 1, (size_t)(dot - dash - 1));
-	instance[dot - dash - 1] = '\0';
+	source_data_name_parse(target, version, vsize, instance, isize);
 }
 
 /* Points dir/endpoints.json at name with one rename: the commit. */

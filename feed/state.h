@@ -19,7 +19,7 @@
 #include "source.h"
 
 #define STATE_DATA SOURCE_CACHE_FILE    /* endpoints.json: the link */
-#define STATE_DATA_PREFIX "endpoints-"  /* endpoints-VERSION-INSTANCE.json */
+#define STATE_DATA_PREFIX SOURCE_DATA_PREFIX /* endpoints-VERSION-INSTANCE.json */
 #define STATE_LOCK ".lock"
 #define STATE_CLIENT_ID "client-request-id"
 #define STATE_STATUS "status.json"

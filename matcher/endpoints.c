@@ -458,29 +458,28 @@ fail:
 	return NULL;
 }
 
-/* Reads a whole file of at most max bytes; returns a malloc'd,
- * NUL-terminated buffer or NULL with a message in err. */
+/* Reads the whole open file fd of at most max bytes; returns a malloc'd,
+ * NUL-terminated buffer or NULL with a message naming name in err. */
 static char *
-read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+read_fd(int fd, const char *name, size_t max, size_t *len, char *err,
+    size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
 
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return NULL;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
+		snprintf(err, errlen, "%s: %s", name, S_ISREG(st.st_mode) ?
 		    "file too large" : "not a regular file");
-		goto fail;
+		return NULL;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto fail;
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
 	}
 	while (got < (size_t)st.st_size) {
 		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
@@ -488,28 +487,23 @@ read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			snprintf(err, errlen, "%s: %s", path,
+			snprintf(err, errlen, "%s: %s", name,
 			    r < 0 ? strerror(errno) : "file shrank while reading");
-			goto fail;
+			free(buf);
+			return NULL;
 		}
 		got += (size_t)r;
 	}
 	buf[got] = '\0';
 	*len = got;
-	close(fd);
 	return buf;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return NULL;
 }
 
 struct m365_data *
-endpoints_load_file(const char *path, char *err, size_t errlen)
+endpoints_load_fd(int fd, const char *name, char *err, size_t errlen)
 {
 	size_t len;
-	char *text = read_file(path, M365_DATA_MAX_BYTES, &len, err, errlen);
+	char *text = read_fd(fd, name, M365_DATA_MAX_BYTES, &len, err, errlen);
 	struct m365_data *d;
 	char inner[512];
 
@@ -517,8 +511,23 @@ endpoints_load_file(const char *path, char *err, size_t errlen)
 		return NULL;
 	d = endpoints_parse(text, len, inner, sizeof(inner));
 	if (d == NULL)
-		snprintf(err, errlen, "%s: %s", path, inner);
+		snprintf(err, errlen, "%s: %s", name, inner);
 	free(text);
+	return d;
+}
+
+struct m365_data *
+endpoints_load_file(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct m365_data *d;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	d = endpoints_load_fd(fd, path, err, errlen);
+	close(fd);
 	return d;
 }
 

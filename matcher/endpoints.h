@@ -70,6 +70,12 @@ struct m365_data *endpoints_parse(const char *text, size_t len, char *err,
 struct m365_data *endpoints_load_file(const char *path, char *err,
     size_t errlen);
 
+/* Reads and parses the open file fd (at most M365_DATA_MAX_BYTES; fd is
+ * borrowed and left open); name is for the messages.  Returns NULL with a
+ * message naming name in err on failure. */
+struct m365_data *endpoints_load_fd(int fd, const char *name, char *err,
+    size_t errlen);
+
 void endpoints_free(struct m365_data *d);
 
 /* Parses a port list ("80,443", "143, 587", "3478-3481", "").  Returns 0, or

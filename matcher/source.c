@@ -2,9 +2,11 @@
 #include "source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "matcher.h"
@@ -61,6 +63,86 @@ source_remember(struct source *src, const struct stat *st)
 	src->mtime = st->st_mtim;
 }
 
+int
+source_data_name_parse(const char *name, char *version, size_t vsize,
+    char *instance, size_t isize)
+{
+	size_t plen = strlen(SOURCE_DATA_PREFIX);
+	const char *v, *dash, *dot;
+
+	version[0] = instance[0] = '\0';
+	if (strncmp(name, SOURCE_DATA_PREFIX, plen) != 0)
+		return -1;
+	v = name + plen;
+	dash = strchr(v, '-');
+	dot = strrchr(v, '.');
+	if (dash == NULL || dot == NULL || dash == v || dot - dash < 2 ||
+	    strcmp(dot, ".json") != 0 || strchr(v, '/') != NULL ||
+	    (size_t)(dash - v) >= vsize || (size_t)(dot - dash - 1) >= isize)
+		return -1;
+	memcpy(version, v, (size_t)(dash - v));
+	version[dash - v] = '\0';
+	memcpy(instance, dash + 1, (size_t)(dot - dash - 1));
+	instance[dot - dash - 1] = '\0';
+	return 0;
+}
+
+/* Opens the cache: when src->path is a link to endpoints-V-I.json, that
+ * file, by the name read from the link, with version and instance from
+ * that name; else src->path itself (version unknown).  An update may
+ * switch the link and remove the old file between the readlink and the
+ * open: then the link is read again.  Returns the descriptor or -1. */
+static int
+open_cache(const char *state_dir, struct source *src)
+{
+	char target[256], path[SOURCE_PATH_MAX];
+	int fd = -1;
+
+	for (int tries = 0; tries < 3; tries++) {
+		ssize_t n = readlink(src->path, target, sizeof(target) - 1);
+
+		src->version[0] = src->instance[0] = '\0';
+		if (n > 0) {
+			target[n] = '\0';
+			if (source_data_name_parse(target, src->version,
+			    sizeof(src->version), src->instance,
+			    sizeof(src->instance)) == 0 &&
+			    (size_t)snprintf(path, sizeof(path), "%s/%s", state_dir,
+			    target) < sizeof(path)) {
+				fd = open(path, O_RDONLY | O_CLOEXEC);
+				if (fd >= 0 || errno != ENOENT)
+					return fd;
+				continue;
+			}
+			src->version[0] = src->instance[0] = '\0';
+		}
+		/* not a link, or not to a name of ours: the version is unknown */
+		return open(src->path, O_RDONLY | O_CLOEXEC);
+	}
+	src->version[0] = src->instance[0] = '\0';
+	return fd;
+}
+
+static struct m365_data *
+load_cache(const char *state_dir, struct source *src, char *err,
+    size_t errlen)
+{
+	struct m365_data *d;
+	struct stat st;
+	int fd = open_cache(state_dir, src);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", src->path, strerror(errno));
+		return NULL;
+	}
+	/* the identity of what is read: a replacement after this is noticed */
+	if (fstat(fd, &st) == 0)
+		source_remember(src, &st);
+	d = endpoints_load_fd(fd, src->path, err, errlen);
+	close(fd);
+	return d;
+}
+
 struct m365_data *
 source_load(const char *data_opt, const char *state_dir, struct source *src,
     char *err, size_t errlen)
@@ -78,6 +160,8 @@ source_load(const char *data_opt, const char *state_dir, struct source *src,
 			    state_dir);
 		return d;
 	}
+	if (src->kind == SOURCE_CACHE)
+		return load_cache(state_dir, src, err, errlen);
 	/* stat before reading: a replacement after this is noticed later */
 	if (stat(src->path, &st) == 0)
 		source_remember(src, &st);

@@ -11,6 +11,10 @@
 
 #define SOURCE_CACHE_FILE "endpoints.json"
 #define SOURCE_PATH_MAX 4096
+/* The cache is endpoints.json, a symbolic link to the installed data,
+ * endpoints-VERSION-INSTANCE.json (feed/state.h). */
+#define SOURCE_DATA_PREFIX "endpoints-"
+#define SOURCE_NAME_MAX 32              /* a version or an instance + NUL */
 
 enum source_kind {
 	SOURCE_DATA_OPTION,
@@ -27,10 +31,22 @@ struct source {
 	off_t size;
 	struct timespec mtime;
 	bool fell_back;                 /* it failed: the snapshot serves */
+	/* the cache's version and instance, from the name of the very file
+	 * read; "" when unknown (not the cache, or not linked by that name) */
+	char version[SOURCE_NAME_MAX], instance[SOURCE_NAME_MAX];
 };
 
+/* Splits a data file's name, endpoints-VERSION-INSTANCE.json, into its
+ * version and instance.  Returns 0, or -1 (both "") when name is not of
+ * that form, a part is empty or a part does not fit. */
+int source_data_name_parse(const char *name, char *version, size_t vsize,
+    char *instance, size_t isize);
+
 /* Chooses the source (data_opt may be NULL) and loads it.  Returns the data,
- * or NULL with a message in err.  *src says what was used. */
+ * or NULL with a message in err.  *src says what was used; for the cache,
+ * the link is read once and the file it names opened, so that the version
+ * in *src is the one of the data returned even while an update switches
+ * the link. */
 struct m365_data *source_load(const char *data_opt, const char *state_dir,
     struct source *src, char *err, size_t errlen);
 

@@ -35,7 +35,7 @@ for my $bin ($CLI, $ACL) {
 }
 
 
-# run($prog, [args], $stdin): { rc, out, err }
+# run($prog, [args], $stdin): { rc, out, err }; rc -1 when it hung
 my $RUNS = 0;
 sub run {
     my ($prog, $args, $input) = @_;
@@ -53,7 +53,9 @@ sub run {
     my $w;
     while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < 60) { sleep 0.01 }
     if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    return { rc => $w == 0 ? -1 : $? >> 8, out => slurp("$d/out"), err => slurp("$d/err") };
+    # killed by a signal: 128 + the signal, as the shell says (not 0)
+    my $rc = $w == 0 ? -1 : ($? & 127) ? 128 + ($? & 127) : $? >> 8;
+    return { rc => $rc, out => slurp("$d/out"), err => slurp("$d/err") };
 }
 sub cli { my (@args) = @_; return run($CLI, \@args) }
 sub show { my ($r) = @_; return ("exit $r->{rc}", "stdout: $r->{out}", "stderr: $r->{err}") }
@@ -395,6 +397,94 @@ EOF
     ok($r2->{rc} == 0 && $r2->{out} =~ /^1 OK m365=direct m365_category=optimize /
         && $r2->{err} =~ /endpoints\.json/ && $r2->{err} =~ /bundled/,
         'corrupt cache: ext_m365_acl also falls back and warns', show($r2));
+}
+
+# =========================================================================
+# export: the header of every format, with long and hostile text in it
+# (issue 8: a few long service_areas names overflowed the header buffer)
+# =========================================================================
+{
+    # Four names of 200 characters: 800 bytes of names in one header line.
+    my @long = map { sprintf('Area%d', $_) . ('x' x 195) } 1 .. 4;
+    # Text the config reader takes as it is (it cuts lines at CR and LF and
+    # splits at commas and blanks only): control characters, a backslash,
+    # a "*/", U+2028 (a line terminator to JavaScript), C1 NEL.
+    my $hostile = "Ctl\x01\x0b\x0c\x1b*/end\\x\xe2\x80\xa8y\xc2\x85z";
+    my $hostile_shown = 'Ctl\x01\x0b\x0c\x1b*\x2fend\x5cx\xe2\x80\xa8y\xc2\x85z';
+    # --data through a directory whose name holds a newline and a "*/"
+    my $odd = "$TMP/odd\n*";
+    mkdir $odd or die "$odd: $!";
+    copy($WW, "$odd/w.json") or die "copy: $!";
+    my $data_line = "Data: version unknown (--data $TMP/odd\\x0a*\\x2fw.json).";
+    my $policy_line = 'Policy: direct categories optimize, allow; service areas '
+        . join(', ', 'Exchange', @long, $hostile_shown)
+        . '; required only no; 0 extra_direct and 0 never_direct entries.';
+    my $long_conf = spew("$TMP/export-long.conf",
+        'service_areas = Exchange, ' . join(', ', @long) . "\nservice_areas = $hostile\n");
+    # the same selection (Exchange): no other name is a service area
+    my $ref_conf = spew("$TMP/export-ref.conf", "service_areas = Exchange, Zzz\n");
+
+    # export FORMAT with conf and data to a new place: (result, its files)
+    my $n = 0;
+    my $export = sub {
+        my ($fmt, $conf, $data) = @_;
+        my $out = "$TMP/export-" . ++$n . ($fmt eq 'pac' ? '.pac' : $fmt eq 'mmdb' ? '.mmdb' : '');
+        mkdir $out or die if $fmt eq 'squid' || $fmt eq 'haproxy';
+        my $r = cli('-c', $conf, '--data', $data, 'export', $fmt, '-o', $out);
+        return ($r, $out, $out) unless -d $out;
+        opendir(my $dh, $out) or die "$out: $!";
+        return ($r, $out, map { "$out/$_" } sort grep { !/^\./ } readdir $dh);
+    };
+    my %comment = (pac => '// ', squid => '# ', haproxy => '# ');
+    for my $fmt (qw(pac squid haproxy mmdb)) {
+        my ($r, $out, @files) = $export->($fmt, $long_conf, "$odd/w.json");
+        my ($ref, $ref_out, @ref_files) = $export->($fmt, $ref_conf, $WW);
+        ok($r->{rc} == 0 && $r->{err} eq '' && $ref->{rc} == 0 && @files && @files == @ref_files,
+            "export $fmt: long and hostile service_areas names and --data path: exit 0, "
+            . 'nothing on stderr, the same files as without them',
+            show($r), "reference: exit $ref->{rc}: $ref->{err}", "files: @files",
+            "reference files: @ref_files");
+        my @wrong = @files && @files == @ref_files ? () : ('not the files of the reference');
+        for my $i (0 .. $#files) {
+            my ($got, $want) = (slurp($files[$i]), slurp($ref_files[$i] // ''));
+            # the Squid fragments name themselves ("include OUT/...")
+            s/\Q$out\E/OUT/g for $got;
+            s/\Q$ref_out\E/OUT/g for $want;
+            my $name = basename($files[$i]);
+            if ($fmt eq 'mmdb') {
+                # the search tree and data before the metadata are the
+                # reference's; the description holds the header lines
+                my $m = "\xab\xcd\xefMaxMind.com";
+                my ($gi, $wi) = (rindex($got, $m), rindex($want, $m));
+                push @wrong, "$name: the data section differs"
+                    unless $gi > 0 && $wi > 0 && substr($got, 0, $gi) eq substr($want, 0, $wi);
+                push @wrong, "$name: the description lacks the header lines"
+                    unless index($got, "\n$data_line\n$policy_line\nPorts are not") > 0;
+                my $l = run('mmdblookup', [ '--file', $files[$i], '--ip', '13.107.6.152', '-v' ]);
+                push @wrong, "$name: mmdblookup: exit $l->{rc}: $l->{err}"
+                    unless $l->{rc} == 0 && index($l->{out}, $policy_line) >= 0;
+                next;
+            }
+            my $c = $comment{$fmt};
+            my @g = split /\n/, $got, -1;
+            my @w = split /\n/, $want, -1;
+            my @exp = ($w[0], "$c$data_line", "$c$policy_line", $w[3]);
+            for my $k (0 .. 3) {
+                push @wrong, "$name: header line " . ($k + 1) . ': <' . ($g[$k] // '(none)')
+                    . '>, expected <' . ($exp[$k] // '(none)') . '>'
+                    unless defined $g[$k] && defined $exp[$k] && $g[$k] eq $exp[$k];
+            }
+            push @wrong, "$name: header line 1 <$w[0]>"
+                unless ($w[0] // '') =~ /^\Q$c\EGenerated by m365-direct /;
+            push @wrong, "$name: after the header, the file differs from the reference"
+                unless join("\n", @g[4 .. $#g]) eq join("\n", @w[4 .. $#w]);
+            push @wrong, "$name: a byte outside printable ASCII, or a \"*/\", in the header"
+                if join(' ', grep { defined } @g[0 .. 3]) =~ m{[^\x20-\x7e]|\*/};
+        }
+        ok(!@wrong, "export $fmt: the header is four comment lines, the names in full, "
+            . 'control characters, non-ASCII, "\\" and "*/" escaped as \\xHH; the rest as without them',
+            @wrong);
+    }
 }
 
 # =========================================================================

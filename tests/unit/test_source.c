@@ -1,5 +1,12 @@
-/* test_source.c - which data is in use and when it changed: what a failed
- * load leaves in struct source. */
+/* test_source.c - which data is in use, and that the version source_load
+ * reports is the one of the data it returns while an update switches
+ * endpoints.json (issue 8).
+ *
+ * The binary is linked with -Wl,--wrap=open,--wrap=readlink (Makefile): the
+ * wrappers below pass every call through and, when armed, do what an
+ * update does (switch the link to the next version, remove the old file)
+ * right after the real call returns, at exactly the point where a second
+ * lookup of the link would see the new version. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,12 +15,258 @@
 
 #include "suite.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "source.h"
+#include "state.h"
+
+#define VERSION_A "2025010100"
+#define VERSION_B "2025020200"
+#define FILE_A "endpoints-" VERSION_A "-Worldwide.json"
+#define FILE_B "endpoints-" VERSION_B "-Worldwide.json"
+
+/* --- the wrappers ------------------------------------------------------ */
+
+enum arm { ARM_NONE, ARM_AFTER_OPEN, ARM_AFTER_READLINK };
+
+static enum arm armed;
+static char swap_dir[64];
+static int swaps;
+
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+ssize_t __real_readlink(const char *path, char *buf, size_t size);
+ssize_t __wrap_readlink(const char *path, char *buf, size_t size);
+
+/* What an update does: endpoints.json -> FILE_B in one rename, then the
+ * cleanup removes FILE_A. */
+static void
+update_to_b(void)
+{
+	char tmp[128], link[128], old[128];
+
+	snprintf(tmp, sizeof(tmp), "%s/.link", swap_dir);
+	snprintf(link, sizeof(link), "%s/%s", swap_dir, STATE_DATA);
+	snprintf(old, sizeof(old), "%s/%s", swap_dir, FILE_A);
+	if (symlink(FILE_B, tmp) != 0 || rename(tmp, link) != 0 ||
+	    unlink(old) != 0)
+		abort();
+	swaps++;
+}
+
+static void
+after(enum arm point, const char *path)
+{
+	if (armed == point && swap_dir[0] != '\0' &&
+	    strncmp(path, swap_dir, strlen(swap_dir)) == 0) {
+		armed = ARM_NONE;
+		update_to_b();
+	}
+}
+
+int
+__wrap_open(const char *path, int flags, ...)
+{
+	unsigned mode = 0;
+	va_list ap;
+	int fd;
+
+	if (flags & O_CREAT) {
+		va_start(ap, flags);
+		mode = va_arg(ap, unsigned);
+		va_end(ap);
+	}
+	fd = __real_open(path, flags, mode);
+	after(ARM_AFTER_OPEN, path);
+	return fd;
+}
+
+ssize_t
+__wrap_readlink(const char *path, char *buf, size_t size)
+{
+	ssize_t n = __real_readlink(path, buf, size);
+
+	after(ARM_AFTER_READLINK, path);
+	return n;
+}
+
+/* --- the state directory ----------------------------------------------- */
+
+/* One set whose only name tells the versions apart. */
+static void
+write_data(const char *dir, const char *name, const char *host)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "[{\"id\": 1, \"serviceArea\": \"Exchange\", \"category\": "
+	    "\"Optimize\", \"required\": true, \"urls\": [\"%s\"]}]\n", host);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A state directory as an update leaves it: FILE_A installed (the link),
+ * FILE_B written; or endpoints.json linking to link_to, or a plain file
+ * when link_to is NULL. */
+static void
+make_state(const char *link_to)
+{
+	char link[128];
+
+	snprintf(swap_dir, sizeof(swap_dir), "/tmp/m365-source-XXXXXX");
+	assert_non_null(mkdtemp(swap_dir));
+	write_data(swap_dir, FILE_A, "a.example.com");
+	write_data(swap_dir, FILE_B, "b.example.com");
+	write_data(swap_dir, "other.json", "other.example.com");
+	snprintf(link, sizeof(link), "%s/%s", swap_dir, STATE_DATA);
+	if (link_to != NULL)
+		assert_int_equal(symlink(link_to, link), 0);
+	else
+		write_data(swap_dir, STATE_DATA, "plain.example.com");
+	swaps = 0;
+	armed = ARM_NONE;
+}
+
+static void
+remove_state(void)
+{
+	static const char *const names[] = { FILE_A, FILE_B, "other.json",
+	    STATE_DATA, ".link" };
+	char path[128];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", swap_dir, names[i]);
+		unlink(path);
+	}
+	rmdir(swap_dir);
+	swap_dir[0] = '\0';
+}
+
+/* Loads the cache; checks the one name of the data, the version, the
+ * instance and the number of switches the update made meanwhile. */
+static void
+load_expect(const char *host, const char *version, const char *instance,
+    int want_swaps, struct source *src)
+{
+	char err[512] = "";
+	struct m365_data *d = source_load(NULL, swap_dir, src, err, sizeof(err));
+
+	if (d == NULL)
+		fail_msg("source_load: %s", err);
+	assert_int_equal(src->kind, SOURCE_CACHE);
+	assert_int_equal(swaps, want_swaps);
+	assert_int_equal(d->n_sets, 1);
+	assert_int_equal(d->sets[0].n_urls, 1);
+	assert_string_equal(d->sets[0].urls[0], host);
+	assert_string_equal(src->version, version);
+	assert_string_equal(src->instance, instance);
+	endpoints_free(d);
+}
+
+/* --- the tests --------------------------------------------------------- */
+
+static void
+test_quiet(void **state)
+{
+	struct source src;
+
+	(void)state;
+	make_state(FILE_A);
+	load_expect("a.example.com", VERSION_A, "Worldwide", 0, &src);
+	assert_false(source_changed(NULL, swap_dir, &src));
+	remove_state();
+}
+
+/* The update switches the link right after the data is opened: the open
+ * file keeps A's content, and the version must be A's too. */
+static void
+test_switch_after_open(void **state)
+{
+	struct source src;
+
+	(void)state;
+	make_state(FILE_A);
+	armed = ARM_AFTER_OPEN;
+	load_expect("a.example.com", VERSION_A, "Worldwide", 1, &src);
+	/* and what was read is A: the helper notices the switch */
+	assert_true(source_changed(NULL, swap_dir, &src));
+	remove_state();
+}
+
+/* The update switches the link and removes A between the reading of the
+ * link and the open: the link is read again, and B is read as B. */
+static void
+test_switch_after_readlink(void **state)
+{
+	struct source src;
+
+	(void)state;
+	make_state(FILE_A);
+	armed = ARM_AFTER_READLINK;
+	load_expect("b.example.com", VERSION_B, "Worldwide", 1, &src);
+	assert_false(source_changed(NULL, swap_dir, &src));
+	remove_state();
+}
+
+/* No link, or a link to a name that is not ours: the data, version unknown. */
+static void
+test_unknown_version(void **state)
+{
+	struct source src;
+
+	(void)state;
+	make_state(NULL);
+	load_expect("plain.example.com", "", "", 0, &src);
+	remove_state();
+	make_state("other.json");
+	load_expect("other.example.com", "", "", 0, &src);
+	remove_state();
+}
+
+static void
+test_name_parse(void **state)
+{
+	static const struct {
+		const char *name;
+		int rc;
+		const char *version, *instance;
+	} cases[] = {
+		{ FILE_A, 0, VERSION_A, "Worldwide" },
+		{ "endpoints-1-China.json", 0, "1", "China" },
+		{ "endpoints-1-a-b.json", 0, "1", "a-b" },
+		{ "endpoints--X.json", -1, "", "" },            /* empty parts */
+		{ "endpoints-1-.json", -1, "", "" },
+		{ "endpoints-1.json", -1, "", "" },             /* no instance */
+		{ "endpoints-1-X.txt", -1, "", "" },
+		{ "endpoints-1-X.json.tmp", -1, "", "" },
+		{ "other-1-X.json", -1, "", "" },
+		{ "endpoints-1-../X.json", -1, "", "" },        /* a path */
+		{ "endpoints-1234567890123456789012345678901-X.json", 0,
+		  "1234567890123456789012345678901", "X" },    /* 31: fits */
+		{ "endpoints-12345678901234567890123456789012-X.json", -1, "",
+		  "" },                                         /* 32: does not */
+		{ "", -1, "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char v[SOURCE_NAME_MAX] = "x", inst[SOURCE_NAME_MAX] = "x";
+		int rc = source_data_name_parse(cases[i].name, v, sizeof(v), inst,
+		    sizeof(inst));
+
+		if (rc != cases[i].rc || strcmp(v, cases[i].version) != 0 ||
+		    strcmp(inst, cases[i].instance) != 0)
+			fail_msg("\"%s\": %d \"%s\" \"%s\", expected %d \"%s\" \"%s\"",
+			    cases[i].name, rc, v, inst, cases[i].rc,
+			    cases[i].version, cases[i].instance);
+	}
+}
 
 /* Copies the data file name of the test data into path. */
 static void
@@ -77,5 +330,17 @@ main(void)
 
 	suite_add(&s, test_failed_load, NULL,
 	    "a failed load forgets the file loaded before; its return is a change");
+	suite_add(&s, test_quiet, NULL,
+	    "cache: the data of the link's target and its version");
+	suite_add(&s, test_switch_after_open, NULL,
+	    "cache: link switched right after the open: the old data with the "
+	    "old version, and source_changed notices");
+	suite_add(&s, test_switch_after_readlink, NULL,
+	    "cache: link switched and old file removed before the open: the new "
+	    "data with the new version");
+	suite_add(&s, test_unknown_version, NULL,
+	    "cache: a plain file, or a link to another name: version unknown");
+	suite_add(&s, test_name_parse, NULL,
+	    "source_data_name_parse: endpoints-VERSION-INSTANCE.json");
 	return suite_run(&s, "source");
 }
