@@ -9,11 +9,12 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "source.h"
 
 #define FETCH_DEFAULT_BASE "https://endpoints.office.com"
 #define FETCH_MAX_BODY (4u * 1024 * 1024)   /* = M365_DATA_MAX_BYTES */
 #define FETCH_MAX_VERSION_BODY 4096
-#define FETCH_VERSION_LEN 10                /* YYYYMMDDNN */
+#define FETCH_VERSION_LEN SOURCE_VERSION_LEN /* YYYYMMDDNN */
 
 struct fetch_opts {
 	const char *base_url;           /* https://… or file://… */

@@ -285,28 +285,17 @@ state_lock(const char *dir, char *err, size_t errlen)
 }
 
 /* Whether name[0..len) is the name of a data file exactly as data_name
- * makes it: endpoints-VERSION-INSTANCE.json with VERSION the 10 digits
- * fetch_version accepts and INSTANCE one of the web service's. */
+ * makes it (source_data_name_parse says). */
 static bool
 is_data_name(const char *name, size_t len)
 {
-	const size_t plen = strlen(STATE_DATA_PREFIX), slen = strlen(".json");
-	const char *v = name + plen;
-	char inst[32];
-	size_t ilen;
+	char copy[SOURCE_NAME_MAX * 2 + 16], v[SOURCE_NAME_MAX], i[SOURCE_NAME_MAX];
 
-	if (len < plen + FETCH_VERSION_LEN + 1 + slen ||
-	    strncmp(name, STATE_DATA_PREFIX, plen) != 0 ||
-	    strspn(v, "0123456789") != FETCH_VERSION_LEN ||
-	    v[FETCH_VERSION_LEN] != '-' ||
-	    memcmp(name + len - slen, ".json", slen) != 0)
+	if (len >= sizeof(copy))
 		return false;
-	ilen = len - plen - FETCH_VERSION_LEN - 1 - slen;
-	if (ilen >= sizeof(inst))
-		return false;
-	memcpy(inst, v + FETCH_VERSION_LEN + 1, ilen);
-	inst[ilen] = '\0';
-	return config_instance_valid(inst);
+	memcpy(copy, name, len);
+	copy[len] = '\0';
+	return source_data_name_parse(copy, v, sizeof(v), i, sizeof(i)) == 0;
 }
 
 /* Whether s[0..n) is n characters of set. */

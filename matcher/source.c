@@ -76,14 +76,21 @@ source_data_name_parse(const char *name, char *version, size_t vsize,
 	v = name + plen;
 	dash = strchr(v, '-');
 	dot = strrchr(v, '.');
-	if (dash == NULL || dot == NULL || dash == v || dot - dash < 2 ||
-	    strcmp(dot, ".json") != 0 || strchr(v, '/') != NULL ||
-	    (size_t)(dash - v) >= vsize || (size_t)(dot - dash - 1) >= isize)
+	/* exactly what the updater writes: the name ends up in headers and
+	 * metrics labels, so nothing else passes */
+	if (dash == NULL || dot == NULL || dash - v != SOURCE_VERSION_LEN ||
+	    strspn(v, "0123456789") != SOURCE_VERSION_LEN ||
+	    strcmp(dot, ".json") != 0 || vsize <= SOURCE_VERSION_LEN ||
+	    (size_t)(dot - dash - 1) >= isize)
 		return -1;
-	memcpy(version, v, (size_t)(dash - v));
-	version[dash - v] = '\0';
 	memcpy(instance, dash + 1, (size_t)(dot - dash - 1));
 	instance[dot - dash - 1] = '\0';
+	if (!config_instance_valid(instance)) {
+		instance[0] = '\0';
+		return -1;
+	}
+	memcpy(version, v, SOURCE_VERSION_LEN);
+	version[SOURCE_VERSION_LEN] = '\0';
 	return 0;
 }
 

@@ -15,6 +15,7 @@
  * endpoints-VERSION-INSTANCE.json (feed/state.h). */
 #define SOURCE_DATA_PREFIX "endpoints-"
 #define SOURCE_NAME_MAX 32              /* a version or an instance + NUL */
+#define SOURCE_VERSION_LEN 10           /* YYYYMMDDNN, as the web service */
 
 enum source_kind {
 	SOURCE_DATA_OPTION,
@@ -37,8 +38,9 @@ struct source {
 };
 
 /* Splits a data file's name, endpoints-VERSION-INSTANCE.json, into its
- * version and instance.  Returns 0, or -1 (both "") when name is not of
- * that form, a part is empty or a part does not fit. */
+ * version (SOURCE_VERSION_LEN digits) and instance (one of the web
+ * service's).  Returns 0, or -1 (both "") when name is not exactly of that
+ * form or a part does not fit. */
 int source_data_name_parse(const char *name, char *version, size_t vsize,
     char *instance, size_t isize);
 

@@ -4,7 +4,7 @@ package Tap;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT = qw(ok skip diag slurp spew spawn_piped tap_done);
+our @EXPORT = qw(ok skip diag slurp spew spawn_piped exit_code tap_done);
 
 my ($count, $failed) = (0, 0);
 
@@ -63,6 +63,13 @@ sub spawn_piped {
     }
     close $c_in; close $c_out;
     return ($pid, $p_out, $p_in);
+}
+
+# The exit code in a wait status ($? after waitpid) as the shell gives
+# it: a program killed by a signal is 128 + the signal, never 0.
+sub exit_code {
+    my ($status) = @_;
+    return ($status & 127) ? 128 + ($status & 127) : $status >> 8;
 }
 
 # Prints the plan and exits: 0 when every test point passed.

@@ -53,8 +53,7 @@ sub run {
     my $w;
     while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < 60) { sleep 0.01 }
     if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    # killed by a signal: 128 + the signal, as the shell says (not 0)
-    my $rc = $w == 0 ? -1 : ($? & 127) ? 128 + ($? & 127) : $? >> 8;
+    my $rc = $w == 0 ? -1 : exit_code($?);
     return { rc => $rc, out => slurp("$d/out"), err => slurp("$d/err") };
 }
 sub cli { my (@args) = @_; return run($CLI, \@args) }

@@ -78,7 +78,7 @@ sub run {
     my ($t0, $w) = (time, 0);
     while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < 60) { sleep 0.005 }
     if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    my $r = { rc => $w == 0 ? -1 : $? >> 8, out => slurp("$d/out"), err => slurp("$d/err") };
+    my $r = { rc => $w == 0 ? -1 : exit_code($?), out => slurp("$d/out"), err => slurp("$d/err") };
     unlink("$d/out", "$d/err");
     rmdir $d;
     return $r;

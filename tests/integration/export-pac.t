@@ -58,7 +58,7 @@ sub run {
         exec(@$argv) or exit 127;
     }
     waitpid($pid, 0);
-    return { rc => $? >> 8, out => slurp("$d/out"), err => slurp("$d/err") };
+    return { rc => exit_code($?), out => slurp("$d/out"), err => slurp("$d/err") };
 }
 sub show { my ($r) = @_; return ("exit $r->{rc}", "stdout: $r->{out}", "stderr: $r->{err}") }
 

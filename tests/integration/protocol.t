@@ -68,7 +68,7 @@ sub run {
     my $timed_out = $w == 0;
     if ($timed_out) { kill 'KILL', $pid; waitpid($pid, 0) }
     my $out = slurp("$d/out");
-    return { rc => $timed_out ? -1 : $? >> 8, sig => $? & 127, out => $out,
+    return { rc => $timed_out ? -1 : exit_code($?), sig => $? & 127, out => $out,
         err => slurp("$d/err"), ans => [ split /\n/, $out, -1 ],
         timed_out => $timed_out };
 }
@@ -135,7 +135,7 @@ sub stop {
     my $w;
     while (($w = waitpid($h->{pid}, WNOHANG)) == 0 && time - $t0 < 10) { sleep 0.02 }
     if ($w == 0) { kill 'KILL', $h->{pid}; waitpid($h->{pid}, 0); return -1 }
-    return $? >> 8;
+    return exit_code($?);
 }
 sub errlog { slurp($_[0]{errfile}) }
 

@@ -218,7 +218,7 @@ sub run {
     my $w;
     while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < $limit) { sleep 0.01 }
     if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    return { rc => $w == 0 ? -1 : ($? & 127 ? 128 + ($? & 127) : $? >> 8), out => slurp("$d/out"),
+    return { rc => $w == 0 ? -1 : exit_code($?), out => slurp("$d/out"),
         err => slurp("$d/err"), secs => time - $t0, cmd => join(' ', @$argv) };
 }
 

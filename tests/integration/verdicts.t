@@ -67,7 +67,7 @@ sub run_capture {
         exec(@cmd) or exit 127;
     }
     waitpid($pid, 0);
-    my $rc = $? >> 8;
+    my $rc = exit_code($?);
     local $/;
     open(my $o, '<', "$dir/out") or die; my $out = <$o>;
     open(my $e, '<', "$dir/err") or die; my $err = <$e>;
@@ -128,7 +128,7 @@ for my $f (@FILES) {
         exec($ACL, '-c', '/dev/null', '--concurrency', '--data', $data) or exit 127;
     }
     waitpid($pid, 0);
-    my $rc = $? >> 8;
+    my $rc = exit_code($?);
     open(my $o, '<', "$dir/out") or die;
     my @ans = <$o>;
     my @why;

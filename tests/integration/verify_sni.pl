@@ -209,7 +209,7 @@ sub finish {
     while (($w = waitpid($h->{pid}, WNOHANG)) == 0 && time - $t0 < $timeout) { sleep 0.01 }
     $h->{took} = time - $t0;
     if ($w == 0) { kill 'KILL', $h->{pid}; waitpid($h->{pid}, 0); $h->{rc} = -1 }
-    else { $h->{rc} = $? & 127 ? 128 + ($? & 127) : $? >> 8 }
+    else { $h->{rc} = exit_code($?) }
     $h->{err} = slurp($h->{errfile});
     return $h->{rc};
 }

@@ -238,19 +238,26 @@ test_name_parse(void **state)
 		const char *version, *instance;
 	} cases[] = {
 		{ FILE_A, 0, VERSION_A, "Worldwide" },
-		{ "endpoints-1-China.json", 0, "1", "China" },
-		{ "endpoints-1-a-b.json", 0, "1", "a-b" },
+		{ "endpoints-2025112000-China.json", 0, "2025112000", "China" },
+		{ "endpoints-2025112000-USGovGCCHigh.json", 0, "2025112000",
+		  "USGovGCCHigh" },
+		/* only what the updater writes: these go into headers and
+		 * Prometheus labels */
+		{ "endpoints-1-China.json", -1, "", "" },
+		{ "endpoints-20251120001-China.json", -1, "", "" },
+		{ "endpoints-202511200x-China.json", -1, "", "" },
+		{ "endpoints-2025112000-a-b.json", -1, "", "" },
+		{ "endpoints-2025112000-worldwide.json", -1, "", "" },
+		{ "endpoints-2025112000-W\"}x{y=\".json", -1, "", "" },
 		{ "endpoints--X.json", -1, "", "" },            /* empty parts */
 		{ "endpoints-1-.json", -1, "", "" },
 		{ "endpoints-1.json", -1, "", "" },             /* no instance */
 		{ "endpoints-1-X.txt", -1, "", "" },
 		{ "endpoints-1-X.json.tmp", -1, "", "" },
 		{ "other-1-X.json", -1, "", "" },
-		{ "endpoints-1-../X.json", -1, "", "" },        /* a path */
-		{ "endpoints-1234567890123456789012345678901-X.json", 0,
-		  "1234567890123456789012345678901", "X" },    /* 31: fits */
-		{ "endpoints-12345678901234567890123456789012-X.json", -1, "",
-		  "" },                                         /* 32: does not */
+		{ "endpoints-2025112000-../X.json", -1, "", "" },   /* a path */
+		{ "endpoints-1234567890123456789012345678901-X.json", -1, "",
+		  "" },
 		{ "", -1, "", "" },
 	};
 
