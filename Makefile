@@ -33,14 +33,27 @@ HELPER_LIBS   := $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
-ALL_CFLAGS = $(C_STD) -DM365_VERSION='"$(VERSION)"' -Imatcher -Ifeed -Iexport $(WARN) \
+ALL_CFLAGS = $(C_STD) -DM365_VERSION='"$(VERSION)"' $(WARN) \
 	$(OPT) $(PKG_CFLAGS) $(FEED_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+# The headers each module may include (DESIGN.md §1): a wrong include fails
+# to compile.  common/ uses nothing else; the helper sees matcher/ and
+# common/ only; feed/ and export/ do not see each other; cli/ sees all.
+INC_common  = -Icommon
+INC_matcher = -Icommon -Imatcher
+INC_helper  = -Icommon -Imatcher -Ihelper
+INC_feed    = -Icommon -Imatcher -Ifeed
+INC_export  = -Icommon -Imatcher -Iexport
+INC_cli     = -Icommon -Imatcher -Ifeed -Iexport
+INC_tests   = -Icommon -Imatcher -Ifeed -Iexport -Ihelper -Itests/unit
 ALL_LDFLAGS = $(SANLD) $(LDFLAGS)
 
-MATCHER_SRC = matcher/log.c matcher/parse.c matcher/prefix.c matcher/host.c \
+COMMON_SRC = $(wildcard common/*.c)
+MATCHER_SRC = matcher/prefix.c matcher/host.c \
 	matcher/names.c matcher/endpoints.c matcher/config.c matcher/matcher.c \
 	matcher/source.c matcher/visit.c
-MATCHER_OBJ = $(MATCHER_SRC:%.c=$(B)/%.o) $(B)/matcher/snapshot.o
+# The core library's archive carries common/ too: everything links both.
+MATCHER_OBJ = $(COMMON_SRC:%.c=$(B)/%.o) $(MATCHER_SRC:%.c=$(B)/%.o) \
+	$(B)/matcher/snapshot.o
 FEED_SRC = $(wildcard feed/*.c)
 EXPORT_SRC = $(wildcard export/*.c)
 HELPER_SRC = helper/proto.c helper/memo.c helper/pairlog.c helper/resolve.c \
@@ -59,7 +72,7 @@ FORCE:
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(INC_$(firstword $(subst /, ,$*))) -MMD -MP -c -o $@ $<
 
 # The bundled snapshot is compiled in (see matcher/snapshot.S).
 $(B)/matcher/snapshot.o: matcher/snapshot.S data/worldwide-c2025.json
@@ -92,26 +105,26 @@ $(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365export.a \
 # of the matcher.
 $(B)/tools/%: tests/tools/%.c $(B)/libm365matcher.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libm365matcher.a $(ALL_LDFLAGS) \
-		$(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(INC_matcher) -o $@ $< $(B)/libm365matcher.a \
+		$(ALL_LDFLAGS) $(PKG_LIBS)
 
 # resolve_probe drives helper/resolve.c against real DNS servers
 # (tests/integration/resolve.t).
 $(B)/tools/resolve_probe: tests/tools/resolve_probe.c $(B)/helper/resolve.o \
 		$(B)/libm365matcher.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(HELPER_CFLAGS) -Ihelper -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(HELPER_CFLAGS) $(INC_helper) -o $@ $< \
 		$(B)/helper/resolve.o $(B)/libm365matcher.a $(ALL_LDFLAGS) \
 		$(HELPER_LIBS) $(PKG_LIBS)
 
 $(B)/tests/suite.o: tests/unit/suite.c tests/unit/suite.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(INC_tests) $(CMOCKA_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(B)/tests/suite.o $(B)/libm365export.a \
 		$(B)/libm365feed.a $(B)/libm365matcher.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Ihelper -Itests/unit -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(INC_tests) $(CMOCKA_CFLAGS) -o $@ $< \
 		$(B)/tests/suite.o $(B)/helper/proto.o $(B)/helper/memo.o \
 		$(B)/helper/pairlog.o \
 		$(B)/libm365export.a $(B)/libm365feed.a \

@@ -12,6 +12,7 @@
 #include "endpoints.h"
 #include "log.h"
 #include "source.h"
+#include "atomic.h"
 #include "state.h"
 
 struct status {
@@ -157,7 +158,7 @@ write_prometheus(const struct status *s, const char *file)
 	}
 	dir = dirname(d1);
 	base = basename(d2);
-	rc = state_write_atomic(dir, base, buf, o, err, sizeof(err));
+	rc = atomic_install(dir, base, buf, o, err, sizeof(err));
 	if (rc != 0)
 		log_warnx("status: %s", err);
 	free(d1);

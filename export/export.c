@@ -10,7 +10,7 @@
 
 #include "host.h"
 #include "matcher.h"
-#include "state.h"
+#include "atomic.h"
 
 static const struct exporter exporters[] = {
 	{ "squid", export_squid },
@@ -127,7 +127,7 @@ export_buf_install(const struct export_buf *b, const char *path, char *err,
 	if (b->failed || d1 == NULL || d2 == NULL)
 		snprintf(err, errlen, "%s: out of memory", path);
 	else
-		rc = state_write_atomic(dirname(d1), basename(d2),
+		rc = atomic_install(dirname(d1), basename(d2),
 		    b->p != NULL ? b->p : "", b->len, err, errlen);
 	free(d1);
 	free(d2);

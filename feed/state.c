@@ -13,94 +13,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "config.h"
 #include "fetch.h"
 
 #define STATE_SMALL_FILE 65536          /* bound on version/status/id */
-/* The temporary names, which state_cleanup must recognise exactly: mkstemp
- * replaces six X with letters and digits; switch_link appends 8 hex digits. */
-#define MKSTEMP_LEN 6
-#define MKSTEMP_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
-	"0123456789"
+/* The temporary names, which state_cleanup must recognise exactly:
+ * atomic_install's (atomic.h); switch_link appends 8 hex digits. */
+#define MKSTEMP_LEN ATOMIC_TMP_LEN
+#define MKSTEMP_CHARS ATOMIC_TMP_CHARS
 #define LINK_TMP_PREFIX "." STATE_DATA ".link."
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync of a directory makes a rename in it durable. */
-static int
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-int
-state_write_atomic(const char *dir, const char *name, const void *buf,
-    size_t len, char *err, size_t errlen)
-{
-	char tmp[SOURCE_PATH_MAX], path[SOURCE_PATH_MAX];
-	const char *step = "create";
-	int fd;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >=
-	    sizeof(tmp) || (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-	    name) >= sizeof(path)) {
-		snprintf(err, errlen, "%s/%s: path too long", dir, name);
-		return -1;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		goto fail_open;
-	/* readable by the helper, which runs as Squid's user */
-	step = "write";
-	if (fchmod(fd, 0644) != 0 || write_all(fd, buf, len) != 0)
-		goto fail;
-	step = "fsync";
-	if (fsync(fd) != 0)
-		goto fail;
-	step = "close";
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	step = "rename";
-	if (rename(tmp, path) != 0)
-		goto fail;
-	err[0] = '\0';
-	if (sync_dir(dir) != 0)     /* in place; only its durability in doubt */
-		snprintf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
-	return 0;
-fail:
-	snprintf(err, errlen, "%s: %s: %s", path, step, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return -1;
-fail_open:
-	snprintf(err, errlen, "%s: %s: %s", tmp, step, strerror(errno));
-	return -1;
-}
 
 /* Reads a small file dir/name into buf (NUL-terminated); returns its
  * length or -1. */
@@ -182,7 +104,7 @@ state_client_id(const char *dir, char id[STATE_GUID_LEN + 1], char *err,
 		return -1;
 	}
 	snprintf(line, sizeof(line), "%s\n", id);
-	return state_write_atomic(dir, STATE_CLIENT_ID, line, strlen(line), err,
+	return atomic_install(dir, STATE_CLIENT_ID, line, strlen(line), err,
 	    errlen);
 }
 
@@ -232,7 +154,7 @@ switch_link(const char *dir, const char *name, char *err, size_t errlen)
 		return -1;
 	}
 	err[0] = '\0';
-	if (sync_dir(dir) != 0)
+	if (atomic_sync_dir(dir) != 0)
 		snprintf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
 	return 0;
 }
@@ -247,7 +169,7 @@ state_install(const char *dir, const char *data, size_t len,
 		snprintf(err, errlen, "version or instance too long");
 		return -1;
 	}
-	if (state_write_atomic(dir, name, data, len, err, errlen) != 0)
+	if (atomic_install(dir, name, data, len, err, errlen) != 0)
 		return -1;
 	if (switch_link(dir, name, err, errlen) != 0) {
 		char cur[64], inst[64];
@@ -308,7 +230,7 @@ all_of(const char *s, size_t n, const char *set)
 	return true;
 }
 
-/* Whether name is one of our temporary files: state_write_atomic's
+/* Whether name is one of our temporary files: atomic_install's
  * ".NAME.XXXXXX" (mkstemp's six letters or digits) for a NAME it is given
  * in the state directory, or switch_link's ".endpoints.json.link.%08x". */
 static bool
@@ -431,7 +353,7 @@ state_status_write(const char *dir, const struct state_status *st, char *err,
 	cJSON_Delete(o);
 	if (text == NULL)
 		goto oom;
-	rc = state_write_atomic(dir, STATE_STATUS, text, strlen(text), err,
+	rc = atomic_install(dir, STATE_STATUS, text, strlen(text), err,
 	    errlen);
 	free(text);
 	return rc;

@@ -25,13 +25,6 @@
 #define STATE_STATUS "status.json"
 #define STATE_GUID_LEN 36
 
-/* Writes buf[0..len) to dir/name atomically (mode 0644).  Returns 0, or -1
- * with a message in err; on failure dir/name is untouched and no temp file
- * is left.  On success err is "", or a warning when the file is in place
- * but the directory could not be synced (it may not survive a power cut). */
-int state_write_atomic(const char *dir, const char *name, const void *buf,
-    size_t len, char *err, size_t errlen);
-
 /* The persistent ClientRequestId: read from dir, or made (a random
  * version-4 GUID) and stored on first use.  Returns 0 or -1 with err. */
 int state_client_id(const char *dir, char id[STATE_GUID_LEN + 1], char *err,

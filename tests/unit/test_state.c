@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "atomic.h"
 #include "state.h"
 
 static char *
@@ -86,8 +87,8 @@ test_write_atomic(void **state)
 	struct stat st;
 
 	(void)state;
-	assert_int_equal(state_write_atomic(d, "f", "one", 3, err, sizeof(err)), 0);
-	assert_int_equal(state_write_atomic(d, "f", "second", 6, err,
+	assert_int_equal(atomic_install(d, "f", "one", 3, err, sizeof(err)), 0);
+	assert_int_equal(atomic_install(d, "f", "second", 6, err,
 	    sizeof(err)), 0);
 	read_back(d, "f", buf, sizeof(buf));
 	assert_string_equal(buf, "second");
@@ -96,7 +97,7 @@ test_write_atomic(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);      /* the helper reads it */
 	/* a directory that is not there: an error, nothing written */
-	assert_int_not_equal(state_write_atomic("/nonexistent/m365", "f", "x", 1,
+	assert_int_not_equal(atomic_install("/nonexistent/m365", "f", "x", 1,
 	    err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "/nonexistent/m365"));
 	remove_dir(d);
@@ -121,7 +122,7 @@ test_client_id(void **state)
 	assert_int_equal(state_client_id(e, c, err, sizeof(err)), 0);
 	assert_string_not_equal(a, c);                  /* random */
 	/* a damaged file is replaced by a fresh GUID */
-	assert_int_equal(state_write_atomic(e, STATE_CLIENT_ID, "garbage\n", 8,
+	assert_int_equal(atomic_install(e, STATE_CLIENT_ID, "garbage\n", 8,
 	    err, sizeof(err)), 0);
 	assert_int_equal(state_client_id(e, c, err, sizeof(err)), 0);
 	assert_int_equal(c[14], '4');
@@ -196,7 +197,7 @@ test_cleanup(void **state)
 		".endpoints.json.link.ABCDEF01", "status.json.abcdef",
 	};
 	static const char *const debris[] = {
-		/* state_write_atomic's mkstemp names */
+		/* atomic_install's mkstemp names */
 		".status.json.Ab3xYz", ".client-request-id.000000",
 		".endpoints-2025120100-Worldwide.json.qQ9zZ1",
 		".endpoints-2025120100-USGovDoD.json.abcdef",
@@ -212,9 +213,9 @@ test_cleanup(void **state)
 	(void)state;
 	assert_int_equal(state_install(d, "[1]", 3, "2025112000", "Worldwide",
 	    err, sizeof(err)), 0);
-	assert_int_equal(state_write_atomic(d, STATE_CLIENT_ID, "id\n", 3, err,
+	assert_int_equal(atomic_install(d, STATE_CLIENT_ID, "id\n", 3, err,
 	    sizeof(err)), 0);
-	assert_int_equal(state_write_atomic(d, STATE_STATUS, "{}", 2, err,
+	assert_int_equal(atomic_install(d, STATE_STATUS, "{}", 2, err,
 	    sizeof(err)), 0);
 	assert_true((lock = state_lock(d, err, sizeof(err))) >= 0);
 	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
@@ -298,7 +299,7 @@ main(void)
 	struct suite s = { 0 };
 
 	suite_add(&s, test_write_atomic, NULL,
-	    "state_write_atomic: replaces, leaves no temp file, mode 0644");
+	    "atomic_install: replaces, leaves no temp file, mode 0644");
 	suite_add(&s, test_client_id, NULL,
 	    "ClientRequestId: v4 GUID, persistent, random, damaged file replaced");
 	suite_add(&s, test_install, NULL, "state_install: data and version");
