@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "config.h"
 #include "endpoints.h"
 #include "prefix.h"
@@ -82,31 +83,23 @@ int export_prepare(struct export_ctx *x, const struct m365_data *data,
     const struct export_source *src, char *err, size_t errlen);
 void export_release(struct export_ctx *x);
 
-/* A growing output buffer, for writers that build a file in memory and
- * then install it atomically. */
-struct export_buf {
-	char *p;
-	size_t len, cap;
-	bool failed;                    /* out of memory: the result is void */
-};
+/* Writers build a file in memory in a struct buf of at most
+ * EXPORT_MAX_BYTES, then install it atomically. */
+#define EXPORT_MAX_BYTES (64u << 20)
 
-void export_buf_add(struct export_buf *b, const char *s, size_t len);
-void export_buf_printf(struct export_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 /* Appends s as text that every format takes inside a comment or a string:
  * printable ASCII as it is; other bytes (control characters, non-ASCII),
  * the backslash and the "/" of a "*" "/" pair as \xHH.  For text from the
  * configuration or the data (a name, a path, a version) copied into a
  * header, where it must not end a line or a comment. */
-void export_buf_text(struct export_buf *b, const char *s);
+void export_buf_text(struct buf *b, const char *s);
 /* Appends x->header with each line prefixed by comment ("# ", "// "). */
-void export_buf_header(struct export_buf *b, const struct export_ctx *x,
+void export_buf_header(struct buf *b, const struct export_ctx *x,
     const char *comment);
-void export_buf_free(struct export_buf *b);
 
 /* Writes b to path atomically (temp file in the same directory, fsync,
  * rename).  Returns 0 or -1 with err. */
-int export_buf_install(const struct export_buf *b, const char *path,
+int export_buf_install(const struct buf *b, const char *path,
     char *err, size_t errlen);
 
 struct exporter {

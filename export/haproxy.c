@@ -364,25 +364,25 @@ static void
 emit(struct haproxy_map *map, enum haproxy_map_id id,
     const struct export_ctx *x, const struct lines *l)
 {
-	struct export_buf *b = &map->text;
+	struct buf *b = &map->text;
 	bool never = id <= HAPROXY_NEVER_IPS;
 
 	map->file = kinds[id].file;
 	export_buf_header(b, x, "# ");
-	export_buf_printf(b, "# %s: %s.\n", kinds[id].file, kinds[id].what);
+	buf_printf(b, "# %s: %s.\n", kinds[id].file, kinds[id].what);
 	if (never)
-		export_buf_printf(b, "# Looked up before the direct maps: a "
+		buf_printf(b, "# Looked up before the direct maps: a "
 		    "match here is never direct.\n");
 	else
-		export_buf_printf(b, "# Value: the category that makes the host "
+		buf_printf(b, "# Value: the category that makes the host "
 		    "direct (optimize, allow, default; custom for extra_direct).\n");
 	if (id == HAPROXY_NEVER_IPS || id == HAPROXY_DIRECT_IPS)
-		export_buf_printf(b, "# \"-\" (::/96, 2002::/16) is no match: "
+		buf_printf(b, "# \"-\" (::/96, 2002::/16) is no match: "
 		    "map_ip would otherwise read such IPv6 addresses as the IPv4 "
 		    "address they embed.\n");
 	map->entries_at = b->len;
 	for (size_t i = 0; i < l->n; i++)
-		export_buf_printf(b, "%s %s\n", l->v[i].key,
+		buf_printf(b, "%s %s\n", l->v[i].key,
 		    value_text(never, l->v[i].rank));
 	map->n_entries = l->n;
 }
@@ -429,12 +429,15 @@ haproxy_maps_build(const struct export_ctx *x, struct haproxy_maps *m,
     char *err, size_t errlen)
 {
 	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < HAPROXY_MAPS; i++)
+		m->map[i].text = (struct buf)BUF_INIT(EXPORT_MAX_BYTES);
 	if (build_side(m, x, true, err, errlen) != 0 ||
 	    build_side(m, x, false, err, errlen) != 0)
 		goto fail;
 	for (int i = 0; i < HAPROXY_MAPS; i++)
-		if (m->map[i].text.failed) {
-			snprintf(err, errlen, "out of memory");
+		if (m->map[i].text.error != BUF_OK) {
+			snprintf(err, errlen, "%s: %s", m->map[i].file,
+			    buf_strerror(m->map[i].text.error));
 			goto fail;
 		}
 	return 0;
@@ -447,7 +450,7 @@ void
 haproxy_maps_free(struct haproxy_maps *m)
 {
 	for (int i = 0; i < HAPROXY_MAPS; i++)
-		export_buf_free(&m->map[i].text);
+		buf_free(&m->map[i].text);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -43,7 +43,7 @@ enum haproxy_map_id {
  * entry. */
 struct haproxy_map {
 	const char *file;               /* "m365-direct-names.map"; static */
-	struct export_buf text;         /* the whole file */
+	struct buf text;         /* the whole file */
 	size_t entries_at;              /* offset of the first entry line */
 	size_t n_entries;
 };

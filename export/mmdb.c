@@ -92,55 +92,6 @@ enum mmdb_type {
 
 /* --- a bounded byte buffer ----------------------------------------------- */
 
-struct bytes {
-	uint8_t *p;
-	size_t len, cap, max;
-	const char *error;              /* NULL, or why the content is void */
-};
-
-static void
-bytes_add(struct bytes *b, const void *s, size_t n)
-{
-	if (b->error != NULL)
-		return;
-	if (n > b->max - b->len) {
-		b->error = "too large";
-		return;
-	}
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *p;
-
-		while (cap < b->len + n)
-			cap = cap > b->max / 2 ? b->max : cap * 2;
-		if ((p = realloc(b->p, cap)) == NULL) {
-			b->error = "out of memory";
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static void
-bytes_byte(struct bytes *b, unsigned c)
-{
-	uint8_t u = (uint8_t)c;
-
-	bytes_add(b, &u, 1);
-}
-
-static void
-bytes_free(struct bytes *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
 /* Grows *v (of elem-byte entries) to hold need entries, at most max.
  * Returns 0, or -1 with *why. */
 static int
@@ -172,32 +123,32 @@ grow(void **v, size_t *cap, size_t need, size_t elem, size_t max,
 /* The control byte, the extended type byte (types above 7) and the size
  * bytes of a field of type carrying size (bytes, pairs or items). */
 static void
-put_ctrl(struct bytes *b, enum mmdb_type type, size_t size)
+put_ctrl(struct buf *b, enum mmdb_type type, size_t size)
 {
 	unsigned first = type <= 7 ? (unsigned)type << 5 : 0;
 	size_t extra, n;
 
 	if (size > MMDB_MAX_FIELD) {
-		b->error = "too large";
+		b->error = BUF_TOO_LARGE;
 		return;
 	}
 	if (size < 29) {
-		bytes_byte(b, first | (unsigned)size);
+		buf_byte(b, first | (unsigned)size);
 		n = 0, extra = 0;
 	} else if (size < 285) {
-		bytes_byte(b, first | 29);
+		buf_byte(b, first | 29);
 		n = 1, extra = size - 29;
 	} else if (size < 65821) {
-		bytes_byte(b, first | 30);
+		buf_byte(b, first | 30);
 		n = 2, extra = size - 285;
 	} else {
-		bytes_byte(b, first | 31);
+		buf_byte(b, first | 31);
 		n = 3, extra = size - 65821;
 	}
 	if (type > 7)
-		bytes_byte(b, (unsigned)type - 7);
+		buf_byte(b, (unsigned)type - 7);
 	while (n-- > 0)
-		bytes_byte(b, (unsigned)(extra >> (8 * n)) & 0xff);
+		buf_byte(b, (unsigned)(extra >> (8 * n)) & 0xff);
 }
 
 /* The length of the valid UTF-8 sequence at s[0..n), or 0. */
@@ -222,7 +173,7 @@ utf8_seq(const unsigned char *s, size_t n)
 /* A UTF-8 string; bytes that are not UTF-8 (the format requires it) are
  * written as '?', which also keeps the metadata marker out of strings. */
 static void
-put_string_n(struct bytes *b, const char *s, size_t n)
+put_string_n(struct buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
@@ -232,24 +183,24 @@ put_string_n(struct bytes *b, const char *s, size_t n)
 		size_t k = utf8_seq(u + i, n - i);
 
 		if (k == 0) {
-			bytes_byte(b, '?');
+			buf_byte(b, '?');
 			i++;
 		} else {
-			bytes_add(b, u + i, k);
+			buf_add(b, u + i, k);
 			i += k;
 		}
 	}
 }
 
 static void
-put_string(struct bytes *b, const char *s)
+put_string(struct buf *b, const char *s)
 {
 	put_string_n(b, s, strlen(s));
 }
 
 /* An unsigned integer in as few bytes as it needs (0 takes none). */
 static void
-put_uint(struct bytes *b, enum mmdb_type type, uint64_t v)
+put_uint(struct buf *b, enum mmdb_type type, uint64_t v)
 {
 	size_t n = 0;
 
@@ -257,11 +208,11 @@ put_uint(struct bytes *b, enum mmdb_type type, uint64_t v)
 		n++;
 	put_ctrl(b, type, n);
 	while (n-- > 0)
-		bytes_byte(b, (unsigned)(v >> (8 * n)) & 0xff);
+		buf_byte(b, (unsigned)(v >> (8 * n)) & 0xff);
 }
 
 static void
-put_bool(struct bytes *b, bool v)
+put_bool(struct buf *b, bool v)
 {
 	put_ctrl(b, T_BOOL, v ? 1 : 0);
 }
@@ -440,7 +391,7 @@ struct walk {
 	uint32_t leaf;                  /* leaves merged so far */
 	const char **areas;             /* n_sets entries of scratch */
 	uint64_t tcp[1024], udp[1024];  /* port bitmaps */
-	struct bytes record, text, data;
+	struct buf record, text, data;
 	struct intern intern;
 	struct tree_node *tree;
 	size_t n_tree, cap_tree;
@@ -509,7 +460,7 @@ ports_text(struct walk *w, const uint64_t *map)
 	unsigned port = 0;
 
 	w->text.len = 0;
-	w->text.error = NULL;
+	w->text.error = BUF_OK;
 	while (port < 65536) {
 		unsigned lo;
 		char num[16];
@@ -529,7 +480,7 @@ ports_text(struct walk *w, const uint64_t *map)
 		n = port - 1 == lo ? snprintf(num, sizeof(num), "%s%u",
 		    w->text.len ? "," : "", lo) : snprintf(num, sizeof(num),
 		    "%s%u-%u", w->text.len ? "," : "", lo, port - 1);
-		bytes_add(&w->text, num, (size_t)n);
+		buf_add(&w->text, num, (size_t)n);
 	}
 }
 
@@ -596,7 +547,7 @@ put_ports(struct walk *w, const struct merge *m, bool tcp)
 		ports_mark(map, tcp ? &s->tcp : &s->udp);
 	}
 	ports_text(w, map);
-	if (w->text.error != NULL)
+	if (w->text.error != BUF_OK)
 		w->record.error = w->text.error;
 	put_string(&w->record, tcp ? "tcp_ports" : "udp_ports");
 	put_string_n(&w->record, (const char *)w->text.p, w->text.len);
@@ -606,7 +557,7 @@ put_ports(struct walk *w, const struct merge *m, bool tcp)
 static void
 put_m365(struct walk *w, const struct merge *m, bool custom)
 {
-	struct bytes *b = &w->record;
+	struct buf *b = &w->record;
 	bool required = false, express = false;
 
 	for (size_t i = 0; i < m->n_sets; i++) {
@@ -642,7 +593,7 @@ encode_record(struct walk *w, struct merge *m)
 
 	qsort(w->sets, m->n_sets, sizeof(*w->sets), cmp_set_ref);
 	w->record.len = 0;
-	w->record.error = NULL;
+	w->record.error = BUF_OK;
 	put_ctrl(&w->record, T_MAP, listed ? 3 : 2);
 	if (listed) {
 		put_string(&w->record, "autonomous_system_number");
@@ -693,7 +644,7 @@ static uint32_t
 intern_record(struct walk *w)
 {
 	struct intern *t = &w->intern;
-	uint64_t h = hash_bytes(w->record.p, w->record.len);
+	uint64_t h = hash_bytes((const uint8_t *)w->record.p, w->record.len);
 	size_t k;
 	uint32_t off;
 
@@ -707,9 +658,9 @@ intern_record(struct walk *w)
 		    w->record.len) == 0)
 			return t->slot[k].off;
 	off = (uint32_t)w->data.len;
-	bytes_add(&w->data, w->record.p, w->record.len);
-	if (w->data.error != NULL) {
-		w->error = w->data.error;
+	buf_add(&w->data, w->record.p, w->record.len);
+	if (w->data.error != BUF_OK) {
+		w->error = buf_strerror(w->data.error);
 		return UINT32_MAX;
 	}
 	t->slot[k] = (struct intern_slot){ h, off, (uint32_t)w->record.len,
@@ -730,8 +681,8 @@ leaf_value(struct walk *w)
 	if (!merge_direct(w, &m))
 		return VAL(V_EMPTY, 0);
 	encode_record(w, &m);
-	if (w->record.error != NULL) {
-		w->error = w->record.error;
+	if (w->record.error != BUF_OK) {
+		w->error = buf_strerror(w->record.error);
 		return VAL(V_EMPTY, 0);
 	}
 	off = intern_record(w);
@@ -837,7 +788,7 @@ record_value(const struct numbering *nb, uint64_t v)
 }
 
 static void
-put_node(struct bytes *b, uint32_t left, uint32_t right, unsigned bits)
+put_node(struct buf *b, uint32_t left, uint32_t right, unsigned bits)
 {
 	uint8_t n[7];
 
@@ -848,20 +799,20 @@ put_node(struct bytes *b, uint32_t left, uint32_t right, unsigned bits)
 		n[3] = (uint8_t)(right >> 16);
 		n[4] = (uint8_t)(right >> 8);
 		n[5] = (uint8_t)right;
-		bytes_add(b, n, 6);
+		buf_add(b, n, 6);
 		return;
 	}
 	n[3] = (uint8_t)(((left >> 24) & 0xf) << 4 | ((right >> 24) & 0xf));
 	n[4] = (uint8_t)(right >> 16);
 	n[5] = (uint8_t)(right >> 8);
 	n[6] = (uint8_t)right;
-	bytes_add(b, n, 7);
+	buf_add(b, n, 7);
 }
 
 /* Writes the search tree rooted at root into out; *count and *bits get
  * its node count and record size.  Returns 0 or -1 with w->error. */
 static int
-tree_write(struct walk *w, uint64_t root, struct bytes *out, uint32_t *count,
+tree_write(struct walk *w, uint64_t root, struct buf *out, uint32_t *count,
     unsigned *bits)
 {
 	struct numbering nb = { NULL, NULL, 0 };
@@ -954,15 +905,15 @@ type_valid(const char *name)
 	"1 when unknown."
 
 static void
-put_metadata(struct bytes *b, const struct export_ctx *x, const char *type,
+put_metadata(struct buf *b, const struct export_ctx *x, const char *type,
     uint32_t count, unsigned bits)
 {
-	struct export_buf desc = { 0 };
+	struct buf desc = BUF_INIT(EXPORT_MAX_BYTES);
 
-	export_buf_printf(&desc, "%s\n%s", x->header, MMDB_NOTE);
-	if (desc.failed && b->error == NULL)
-		b->error = "out of memory";
-	bytes_add(b, MMDB_MARKER, MMDB_MARKER_LEN);
+	buf_printf(&desc, "%s\n%s", x->header, MMDB_NOTE);
+	if (desc.error != BUF_OK && b->error == BUF_OK)
+		b->error = desc.error;
+	buf_add(b, MMDB_MARKER, MMDB_MARKER_LEN);
 	put_ctrl(b, T_MAP, 9);
 	put_string(b, "binary_format_major_version");
 	put_uint(b, T_UINT16, 2);
@@ -976,7 +927,7 @@ put_metadata(struct bytes *b, const struct export_ctx *x, const char *type,
 	put_ctrl(b, T_MAP, 1);
 	put_string(b, "en");
 	put_string(b, desc.p != NULL ? desc.p : "");
-	export_buf_free(&desc);
+	buf_free(&desc);
 	put_string(b, "ip_version");
 	put_uint(b, T_UINT16, 6);
 	put_string(b, "languages");
@@ -1014,16 +965,16 @@ walk_free(struct walk *w)
 	free(w->sets);
 	free(w->seen);
 	free(w->areas);
-	bytes_free(&w->record);
-	bytes_free(&w->text);
-	bytes_free(&w->data);
+	buf_free(&w->record);
+	buf_free(&w->text);
+	buf_free(&w->data);
 	free(w->intern.slot);
 	free(w->tree);
 }
 
 /* The whole file into out.  Returns 0 or -1 with *why. */
 static int
-mmdb_build(struct walk *w, const char *type, struct bytes *out,
+mmdb_build(struct walk *w, const char *type, struct buf *out,
     const char **why)
 {
 	static const uint8_t zeros[MMDB_SEPARATOR];
@@ -1041,13 +992,13 @@ mmdb_build(struct walk *w, const char *type, struct bytes *out,
 		*why = w->error;
 		return -1;
 	}
-	bytes_add(out, zeros, sizeof(zeros));
-	bytes_add(out, w->data.p, w->data.len);
+	buf_add(out, zeros, sizeof(zeros));
+	buf_add(out, w->data.p, w->data.len);
 	for (size_t n = w->data.len; n < MMDB_MIN_DATA; n++)
 		put_ctrl(out, T_MAP, 0);        /* unreferenced padding */
 	put_metadata(out, w->x, type, count, bits);
-	*why = out->error;
-	return out->error == NULL ? 0 : -1;
+	*why = buf_strerror(out->error);
+	return out->error == BUF_OK ? 0 : -1;
 }
 
 int
@@ -1056,8 +1007,7 @@ export_mmdb(const struct export_ctx *x, const struct export_opts *o,
 {
 	const char *type = o->database_type ? o->database_type : "m365-direct";
 	const char *why = "out of memory";
-	struct bytes out = { NULL, 0, 0, MMDB_MAX_FILE, NULL };
-	struct export_buf buf;
+	struct buf out = BUF_INIT(MMDB_MAX_FILE);
 	struct walk w;
 	int rc = -1;
 
@@ -1071,10 +1021,9 @@ export_mmdb(const struct export_ctx *x, const struct export_opts *o,
 		snprintf(err, errlen, "%s: %s", o->out, why);
 		goto cleanup;
 	}
-	buf = (struct export_buf){ (char *)out.p, out.len, out.cap, false };
-	rc = export_buf_install(&buf, o->out, err, errlen);
+	rc = export_buf_install(&out, o->out, err, errlen);
 cleanup:
 	walk_free(&w);
-	bytes_free(&out);
+	buf_free(&out);
 	return rc;
 }

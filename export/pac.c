@@ -295,39 +295,39 @@ category_text(enum m365_category c)
  * category that makes it direct as a comment (cat NULL: none).  Returns
  * -1 when the text would need escaping. */
 static int
-write_entry(struct export_buf *b, const char *text, bool last, const char *cat)
+write_entry(struct buf *b, const char *text, bool last, const char *cat)
 {
 	if (!js_plain(text))
 		return -1;
-	export_buf_printf(b, "\t\"%s\"%s%s%s\n", text, last ? "" : ",",
+	buf_printf(b, "\t\"%s\"%s%s%s\n", text, last ? "" : ",",
 	    cat != NULL ? " // " : "", cat != NULL ? cat : "");
 	return 0;
 }
 
 /* Writes "var NAME = [...];" of the patterns; see write_entry. */
 static int
-write_names(struct export_buf *b, const char *var,
+write_names(struct buf *b, const char *var,
     const struct export_name *v, size_t n, bool categories)
 {
-	export_buf_printf(b, "var %s = [%s", var, n ? "\n" : "");
+	buf_printf(b, "var %s = [%s", var, n ? "\n" : "");
 	for (size_t i = 0; i < n; i++)
 		if (write_entry(b, v[i].pattern, i + 1 == n, categories ?
 		    category_text(v[i].category) : NULL) != 0)
 			return -1;
-	export_buf_printf(b, "];\n");
+	buf_printf(b, "];\n");
 	return 0;
 }
 
 static int
-write_prefixes(struct export_buf *b, const char *var,
+write_prefixes(struct buf *b, const char *var,
     const struct export_prefix *v, size_t n, bool categories)
 {
-	export_buf_printf(b, "var %s = [%s", var, n ? "\n" : "");
+	buf_printf(b, "var %s = [%s", var, n ? "\n" : "");
 	for (size_t i = 0; i < n; i++)
 		if (write_entry(b, v[i].text, i + 1 == n, categories ?
 		    category_text(v[i].category) : NULL) != 0)
 			return -1;
-	export_buf_printf(b, "];\n");
+	buf_printf(b, "];\n");
 	return 0;
 }
 
@@ -335,15 +335,15 @@ write_prefixes(struct export_buf *b, const char *var,
  * escaping (a bug upstream: entries are checked host patterns and
  * canonical prefixes). */
 static int
-write_lists(struct export_buf *b, const struct export_entries *e)
+write_lists(struct buf *b, const struct export_entries *e)
 {
-	export_buf_printf(b, "// never_direct: never direct, whatever else "
+	buf_printf(b, "// never_direct: never direct, whatever else "
 	    "matches.\n");
 	if (write_names(b, "M365_NEVER_NAMES", e->never_names, e->n_never_names,
 	    false) != 0 || write_prefixes(b, "M365_NEVER_NETS",
 	    e->never_prefixes, e->n_never_prefixes, false) != 0)
 		return -1;
-	export_buf_printf(b, "\n// Direct, with the category that makes each "
+	buf_printf(b, "\n// Direct, with the category that makes each "
 	    "direct (custom: extra_direct).\n");
 	return write_names(b, "M365_DIRECT_NAMES", e->names, e->n_names, true) ||
 	    write_prefixes(b, "M365_DIRECT_NETS", e->prefixes, e->n_prefixes,
@@ -351,11 +351,11 @@ write_lists(struct export_buf *b, const struct export_entries *e)
 }
 
 static void
-write_header(struct export_buf *b, const struct export_ctx *x,
+write_header(struct buf *b, const struct export_ctx *x,
     const struct export_opts *o)
 {
 	export_buf_header(b, x, "// ");
-	export_buf_printf(b,
+	buf_printf(b,
 	    "//\n"
 	    "// Proxy auto-config: FindProxyForURL() answers DIRECT for the names and\n"
 	    "// addresses listed below and \"%s\" for\n"
@@ -372,7 +372,7 @@ int
 export_pac(const struct export_ctx *x, const struct export_opts *o,
     char *err, size_t errlen)
 {
-	struct export_buf b = { 0 };
+	struct buf b = BUF_INIT(EXPORT_MAX_BYTES);
 	const char *why;
 	int rc = -1;
 
@@ -381,15 +381,15 @@ export_pac(const struct export_ctx *x, const struct export_opts *o,
 		return -1;
 	}
 	write_header(&b, x, o);
-	export_buf_printf(&b, "var M365_PROXY = \"%s\";\n\n", o->proxy);
+	buf_printf(&b, "var M365_PROXY = \"%s\";\n\n", o->proxy);
 	if (write_lists(&b, &x->entries) != 0) {
 		snprintf(err, errlen, "an entry holds a character a PAC file "
 		    "cannot take as it is");
 		goto cleanup;
 	}
 	for (size_t i = 0; pac_code[i] != NULL; i++)
-		export_buf_printf(&b, "%s\n", pac_code[i]);
-	if (!b.failed && b.len > PAC_MAX_BYTES) {
+		buf_printf(&b, "%s\n", pac_code[i]);
+	if (b.error == BUF_OK && b.len > PAC_MAX_BYTES) {
 		snprintf(err, errlen, "%s: the PAC file would be %zu bytes, more "
 		    "than the %d that browsers accept; nothing written", o->out,
 		    b.len, PAC_MAX_BYTES);
@@ -397,6 +397,6 @@ export_pac(const struct export_ctx *x, const struct export_opts *o,
 	}
 	rc = export_buf_install(&b, o->out, err, errlen);
 cleanup:
-	export_buf_free(&b);
+	buf_free(&b);
 	return rc;
 }

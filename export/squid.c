@@ -67,7 +67,7 @@
  * as the contents of its three value files. */
 struct squid_side {
 	const char *name;               /* "direct" or "never" */
-	struct export_buf domains, regex, ips;
+	struct buf domains, regex, ips;
 	size_t n_domains, n_regex, n_ips;
 	bool ip_like;                   /* a pattern may match an address */
 };
@@ -198,7 +198,7 @@ pattern_ip_like(const char *p)
 /* Appends the POSIX extended regex for a pattern: anchored at the ends
  * that are literal, '*' ".*", '?' ".", the rest escaped. */
 static void
-add_regex(struct export_buf *b, const char *p)
+add_regex(struct buf *b, const char *p)
 {
 	const char *s = p, *e = p + strlen(p);
 
@@ -207,24 +207,24 @@ add_regex(struct export_buf *b, const char *p)
 	while (e > s && e[-1] == '*')
 		e--;
 	if (s == e) {
-		export_buf_add(b, ".\n", 2);    /* only '*': any name */
+		buf_add(b, ".\n", 2);    /* only '*': any name */
 		return;
 	}
 	if (s == p)
-		export_buf_add(b, "^", 1);
+		buf_add(b, "^", 1);
 	for (const char *c = s; c < e; c++) {
 		if (*c == '*')
-			export_buf_add(b, ".*", 2);
+			buf_add(b, ".*", 2);
 		else if (*c == '?')
-			export_buf_add(b, ".", 1);
+			buf_add(b, ".", 1);
 		else if (strchr("\\^$.[]|()+{}", *c) != NULL)
-			export_buf_printf(b, "\\%c", *c);
+			buf_printf(b, "\\%c", *c);
 		else
-			export_buf_add(b, c, 1);
+			buf_add(b, c, 1);
 	}
 	if (*e == '\0')
-		export_buf_add(b, "$", 1);
-	export_buf_add(b, "\n", 1);
+		buf_add(b, "$", 1);
+	buf_add(b, "\n", 1);
 }
 
 /* Writes one name to the domains or the regex values. */
@@ -237,12 +237,12 @@ side_add_name(struct squid_side *s, const struct export_name *v, size_t n,
 	if (!has_glob(p)) {
 		if (dot_form_written(v, n, skip, p))
 			return;
-		export_buf_printf(&s->domains, "%s\n", p);
+		buf_printf(&s->domains, "%s\n", p);
 		s->n_domains++;
 	} else if (suffix != NULL && suffix[0] == '.' &&
 	    list_matches(v, n, suffix + 1)) {
 		/* "*.x" with "x" matched too: ".x" is exact */
-		export_buf_printf(&s->domains, "%s\n", suffix);
+		buf_printf(&s->domains, "%s\n", suffix);
 		s->n_domains++;
 	} else {
 		add_regex(&s->regex, p);
@@ -285,10 +285,10 @@ side_add_prefixes(struct squid_side *s, const struct export_prefix *v,
 			continue;
 		kept = &v[i];
 		if (v[i].prefix.v4 && v[i].prefix.len == 96) {
-			export_buf_printf(&s->ips, "0.0.0.0/1\n128.0.0.0/1\n");
+			buf_printf(&s->ips, "0.0.0.0/1\n128.0.0.0/1\n");
 			s->n_ips += 2;
 		} else {
-			export_buf_printf(&s->ips, "%s\n", v[i].text);
+			buf_printf(&s->ips, "%s\n", v[i].text);
 			s->n_ips++;
 		}
 	}
@@ -343,9 +343,9 @@ squid_path(char *path, const char *dir, const char *name, char *err,
 static int
 install_values(const struct export_ctx *x, const char *dir,
     const struct squid_side *s, const char *kind, const char *what,
-    const struct export_buf *values, size_t n, char *err, size_t errlen)
+    const struct buf *values, size_t n, char *err, size_t errlen)
 {
-	struct export_buf b = { 0 };
+	struct buf b = BUF_INIT(EXPORT_MAX_BYTES);
 	char path[PATH_MAX], name[64];
 	int rc;
 
@@ -353,16 +353,16 @@ install_values(const struct export_ctx *x, const char *dir,
 	if (squid_path(path, dir, name, err, errlen) != 0)
 		return -1;
 	export_buf_header(&b, x, "# ");
-	export_buf_printf(&b, "#\n# The %s entries for %s and %s:\n# %s.\n"
+	buf_printf(&b, "#\n# The %s entries for %s and %s:\n# %s.\n"
 	    "# %zu value%s%s\n", s->name, SQUID_CONF, SQUID_SNI_CONF, what, n,
 	    n == 1 ? "" : "s", n == 0 ? " (so not used: Squid warns about an "
 	    "empty ACL)." : ".");
 	if (values->p != NULL)
-		export_buf_add(&b, values->p, values->len);
-	if (values->failed)
-		b.failed = true;
+		buf_add(&b, values->p, values->len);
+	if (values->error != BUF_OK)
+		b.error = values->error;
 	rc = export_buf_install(&b, path, err, errlen);
-	export_buf_free(&b);
+	buf_free(&b);
 	return rc;
 }
 
@@ -397,7 +397,7 @@ list_append(char *list, const char *name)
  * together match its hosts into list (SQUID_ACL_LIST bytes).  Returns how
  * many there are. */
 static size_t
-emit_side(struct export_buf *b, const struct squid_flavour *f,
+emit_side(struct buf *b, const struct squid_flavour *f,
     const struct squid_side *s, const char *base, const char *dir,
     char *list)
 {
@@ -406,14 +406,14 @@ emit_side(struct export_buf *b, const struct squid_flavour *f,
 
 	list[0] = '\0';
 	if (s->n_domains) {
-		export_buf_printf(b, "acl %s_domains %s \"%s/m365-%s-domains.txt\"\n",
+		buf_printf(b, "acl %s_domains %s \"%s/m365-%s-domains.txt\"\n",
 		    base, f->domains_type, dir, s->name);
 		snprintf(acl, sizeof(acl), "%s_domains", base);
 		list_append(names, acl);
 		n++;
 	}
 	if (s->n_regex) {
-		export_buf_printf(b, "acl %s_regex %s \"%s/m365-%s-regex.txt\"\n",
+		buf_printf(b, "acl %s_regex %s \"%s/m365-%s-regex.txt\"\n",
 		    base, f->regex_type, dir, s->name);
 		snprintf(acl, sizeof(acl), "%s_regex", base);
 		list_append(names, acl);
@@ -421,8 +421,8 @@ emit_side(struct export_buf *b, const struct squid_flavour *f,
 	}
 	if (n > 0 && s->ip_like) {
 		/* a name pattern never matches an address (as in the matcher) */
-		export_buf_printf(b, "acl %s_patterns any-of %s\n", base, names);
-		export_buf_printf(b, "acl %s_names all-of %s_patterns !%s\n", base,
+		buf_printf(b, "acl %s_patterns any-of %s\n", base, names);
+		buf_printf(b, "acl %s_names all-of %s_patterns !%s\n", base,
 		    base, f->guard);
 		snprintf(names, sizeof(names), "%s_names", base);
 	}
@@ -430,12 +430,12 @@ emit_side(struct export_buf *b, const struct squid_flavour *f,
 	if (s->n_ips) {
 		snprintf(acl, sizeof(acl), "m365_%s_ips", s->name);
 		if (f->defines_ips)
-			export_buf_printf(b, "acl %s dst -n \"%s/m365-%s-ips.txt\"\n",
+			buf_printf(b, "acl %s dst -n \"%s/m365-%s-ips.txt\"\n",
 			    acl, dir, s->name);
 		if (f->ips_need_guard && strcmp(s->name, "direct") == 0) {
 			/* a server name that is a name is judged as a name only:
 			 * never let a direct address make a foreign SNI direct */
-			export_buf_printf(b, "acl %s_ips all-of %s %s\n", base,
+			buf_printf(b, "acl %s_ips all-of %s %s\n", base,
 			    f->guard, acl);
 			snprintf(acl, sizeof(acl), "%s_ips", base);
 		}
@@ -447,7 +447,7 @@ emit_side(struct export_buf *b, const struct squid_flavour *f,
 
 /* Writes the ACLs of a flavour, ending with its final ACL f->direct. */
 static void
-emit_flavour(struct export_buf *b, const struct squid_flavour *f,
+emit_flavour(struct buf *b, const struct squid_flavour *f,
     const struct squid_side *direct, const struct squid_side *never,
     const char *dir)
 {
@@ -455,24 +455,24 @@ emit_flavour(struct export_buf *b, const struct squid_flavour *f,
 	size_t nd, nn;
 
 	if (direct->ip_like || never->ip_like)
-		export_buf_printf(b, "# A name pattern below could match the text "
+		buf_printf(b, "# A name pattern below could match the text "
 		    "of an address; addresses are\n# matched by the prefixes "
 		    "only:\nacl %s %s ^[0-9.]+$ :\n", f->guard, f->guard_type);
 	else if (f->ips_need_guard && direct->n_ips)
-		export_buf_printf(b, "# The server name is an address (no SNI and "
+		buf_printf(b, "# The server name is an address (no SNI and "
 		    "a CONNECT to an address):\nacl %s %s ^[0-9.]+$ :\n",
 		    f->guard, f->guard_type);
 	nd = emit_side(b, f, direct, f->direct, dir, dl);
 	nn = emit_side(b, f, never, f->never, dir, nl);
 	if (nd == 0) {
-		export_buf_printf(b, "# Nothing is direct: a never matching ACL.\n"
+		buf_printf(b, "# Nothing is direct: a never matching ACL.\n"
 		    "acl %s all-of all !all\n", f->direct);
 	} else if (nn == 0) {
-		export_buf_printf(b, "acl %s any-of %s\n", f->direct, dl);
+		buf_printf(b, "acl %s any-of %s\n", f->direct, dl);
 	} else {
-		export_buf_printf(b, "acl %s any-of %s\n", f->never, nl);
-		export_buf_printf(b, "acl %s_any any-of %s\n", f->direct, dl);
-		export_buf_printf(b, "# never_direct wins.\n"
+		buf_printf(b, "acl %s any-of %s\n", f->never, nl);
+		buf_printf(b, "acl %s_any any-of %s\n", f->direct, dl);
+		buf_printf(b, "# never_direct wins.\n"
 		    "acl %s all-of %s_any !%s\n", f->direct, f->direct, f->never);
 	}
 }
@@ -485,18 +485,18 @@ install_fragment(const struct export_ctx *x, const char *dir,
     const char *outro, const struct squid_side *direct,
     const struct squid_side *never, char *err, size_t errlen)
 {
-	struct export_buf b = { 0 };
+	struct buf b = BUF_INIT(EXPORT_MAX_BYTES);
 	char path[PATH_MAX];
 	int rc;
 
 	export_buf_header(&b, x, "# ");
-	export_buf_add(&b, intro, strlen(intro));
+	buf_add(&b, intro, strlen(intro));
 	emit_flavour(&b, f, direct, never, dir);
 	if (outro != NULL)
-		export_buf_add(&b, outro, strlen(outro));
+		buf_add(&b, outro, strlen(outro));
 	rc = squid_path(path, dir, name, err, errlen) != 0 ? -1 :
 	    export_buf_install(&b, path, err, errlen);
-	export_buf_free(&b);
+	buf_free(&b);
 	return rc;
 }
 
@@ -569,9 +569,9 @@ install_sni_conf(const struct export_ctx *x, const char *dir,
 static void
 side_free(struct squid_side *s)
 {
-	export_buf_free(&s->domains);
-	export_buf_free(&s->regex);
-	export_buf_free(&s->ips);
+	buf_free(&s->domains);
+	buf_free(&s->regex);
+	buf_free(&s->ips);
 }
 
 int
@@ -579,8 +579,14 @@ export_squid(const struct export_ctx *x, const struct export_opts *o,
     char *err, size_t errlen)
 {
 	const struct export_entries *e = &x->entries;
-	struct squid_side direct = { .name = "direct" };
-	struct squid_side never = { .name = "never" };
+	struct squid_side direct = { .name = "direct",
+	    .domains = BUF_INIT(EXPORT_MAX_BYTES),
+	    .regex = BUF_INIT(EXPORT_MAX_BYTES),
+	    .ips = BUF_INIT(EXPORT_MAX_BYTES) };
+	struct squid_side never = { .name = "never",
+	    .domains = BUF_INIT(EXPORT_MAX_BYTES),
+	    .regex = BUF_INIT(EXPORT_MAX_BYTES),
+	    .ips = BUF_INIT(EXPORT_MAX_BYTES) };
 	char dir[PATH_MAX];
 	int rc = -1;
 

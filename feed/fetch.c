@@ -11,18 +11,14 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "buf.h"
+
 #define FETCH_USER_AGENT "m365-direct/" M365_VERSION
 #define FETCH_MAX_REDIRS 5
 #define FETCH_MAX_DELAY_MS 300000       /* one backoff at most 5 min */
 #define FETCH_URL_MAX 4096
 
 /* A response body growing up to a bound. */
-struct body {
-	char *p;
-	size_t len, cap, max;
-	bool too_large;
-};
-
 int
 fetch_global_init(void)
 {
@@ -46,28 +42,10 @@ fetch_result_free(struct fetch_result *r)
 static size_t
 on_data(char *data, size_t size, size_t nmemb, void *ud)
 {
-	struct body *b = ud;
 	size_t n = size * nmemb;
 
-	if (n > b->max - b->len) {
-		b->too_large = true;
-		return 0;               /* makes curl stop: CURLE_WRITE_ERROR */
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 65536;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL)
-			return 0;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return n;
+	/* a short count makes curl stop: CURLE_WRITE_ERROR */
+	return buf_add(ud, data, n) == 0 ? n : 0;
 }
 
 /* Whether a libcurl failure may go away on a retry. */
@@ -91,7 +69,7 @@ transient(CURLcode rc)
 
 static void
 set_options(CURL *c, const struct fetch_opts *o, const char *url,
-    struct body *b, char *errbuf)
+    struct buf *b, char *errbuf)
 {
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,file");
@@ -146,7 +124,7 @@ get_once(const struct fetch_opts *o, const char *url, size_t max,
     struct fetch_result *r, bool *retry)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct body b = { NULL, 0, 0, max, false };
+	struct buf b = BUF_INIT(max);
 	enum fetch_status st = FETCH_FAILED;
 	CURL *c = curl_easy_init();
 	CURLcode rc;
@@ -161,7 +139,7 @@ get_once(const struct fetch_opts *o, const char *url, size_t max,
 	rc = curl_easy_perform(c);
 	if (rc == CURLE_OK) {
 		st = judge_response(c, url, r, retry);
-	} else if (b.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+	} else if (b.error == BUF_TOO_LARGE || rc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(r->message, sizeof(r->message), "%s: response larger "
 		    "than %zu bytes", url, max);
 	} else {
