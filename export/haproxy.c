@@ -183,19 +183,21 @@ split_names(const struct export_name *names, size_t n, struct lines *exact,
     struct lines *suffix, struct lines *regex)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *pat = names[i].pattern;
-		size_t stars = strspn(pat, "*");
-		const char *rest = pat + stars;
+		const char *pat = names[i].pattern, *rest = pat;
 		int rank = (int)names[i].category, rc;
 		char re[REGEX_MAX + 8];
 
-		if (strpbrk(rest, "*?") != NULL || (stars > 0 && *rest == '\0')) {
+		switch (host_pattern_kind(pat, &rest)) {
+		case HOST_PATTERN_GLOB:
 			glob_regex(pat, re, sizeof(re));
 			rc = lines_add(regex, re, strlen(re), rank);
-		} else if (stars == 0) {
+			break;
+		case HOST_PATTERN_EXACT:
 			rc = lines_add(exact, pat, strlen(pat), rank);
-		} else {
+			break;
+		default:
 			rc = lines_add(suffix, rest, strlen(rest), rank);
+			break;
 		}
 		if (rc != 0)
 			return -1;

@@ -50,6 +50,7 @@
  * holds them (only an extra_direct 0.0.0.0/N or ::/N can hold them).
  */
 #include "export.h"
+#include "host.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -103,15 +104,16 @@ static const struct squid_flavour flavour_sni = {
 static bool
 has_glob(const char *p)
 {
-	return strpbrk(p, "*?") != NULL;
+	return host_pattern_kind(p, NULL) != HOST_PATTERN_EXACT;
 }
 
-/* For "*S" with no other wildcard (a plain string-suffix test), S; else
- * NULL. */
+/* For a plain string-suffix pattern ("*S"), S; else NULL. */
 static const char *
 suffix_of(const char *p)
 {
-	return p[0] == '*' && !has_glob(p + 1) ? p + 1 : NULL;
+	const char *s = NULL;
+
+	return host_pattern_kind(p, &s) == HOST_PATTERN_SUFFIX ? s : NULL;
 }
 
 static bool

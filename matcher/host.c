@@ -246,3 +246,17 @@ host_pattern_check(const char *pat, size_t len, char *out, const char **why)
 	*why = scan(pat, len, out, true, &seen);
 	return *why == NULL ? 0 : -1;
 }
+
+enum host_pattern_kind
+host_pattern_kind(const char *p, const char **suffix)
+{
+	const char *rest = p + strspn(p, "*");
+
+	if (strpbrk(rest, "*?") != NULL || *rest == '\0')
+		return HOST_PATTERN_GLOB;
+	if (rest == p)
+		return HOST_PATTERN_EXACT;
+	if (suffix != NULL)
+		*suffix = rest;
+	return HOST_PATTERN_SUFFIX;
+}

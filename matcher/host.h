@@ -43,6 +43,19 @@ const char *host_last_label(const char *name, size_t len);
  * label is a pattern's: true when its '*' and '?' could make it one. */
 bool host_label_is_numeric(const char *label, bool glob);
 
+/* What test a (checked, lower-case) pattern needs, the one answer every
+ * table and writer uses: EXACT, no wildcard; SUFFIX, leading '*'s and no
+ * other wildcard, a plain string-suffix test of *suffix (set then; "*.x"
+ * gives ".x", "*cdn.x" gives "cdn.x"); GLOB, a wildcard anywhere else, or
+ * only wildcards, which needs a matcher. */
+enum host_pattern_kind {
+	HOST_PATTERN_EXACT,
+	HOST_PATTERN_SUFFIX,
+	HOST_PATTERN_GLOB
+};
+
+enum host_pattern_kind host_pattern_kind(const char *p, const char **suffix);
+
 /* Checks a pattern (host name or shExpMatch glob with '*' and '?') and writes
  * its lower-case form to out (size >= len + 1).  Returns 0, or -1 with *why
  * set to a static reason. */

@@ -54,18 +54,6 @@ struct builder {
 	uint32_t *next_exact, *next_suffix;  /* per pattern, +1; 0 = end */
 };
 
-enum kind { KIND_EXACT, KIND_SUFFIX, KIND_REGEX };
-
-static enum kind
-classify(const char *p)
-{
-	const char *rest = p[0] == '*' ? p + 1 : p;
-
-	if (strpbrk(rest, "*?") != NULL)
-		return KIND_REGEX;
-	return p[0] == '*' ? KIND_SUFFIX : KIND_EXACT;
-}
-
 static uint32_t
 tnode_child(struct builder *b, uint32_t parent, char c)
 {
@@ -241,15 +229,15 @@ build_trie(struct name_table *t, const char *const *patterns, size_t n)
 		goto cleanup;
 	/* insert in reverse so each node's list comes out in pattern order */
 	for (size_t i = n; i > 0; i--) {
-		const char *p = patterns[i - 1];
-		enum kind k = classify(p);
+		const char *p = patterns[i - 1], *suffix = p;
+		enum host_pattern_kind k = host_pattern_kind(p, &suffix);
 		uint32_t node;
 
-		if (k == KIND_REGEX)
+		if (k == HOST_PATTERN_GLOB)
 			continue;
-		if (tnode_insert(&b, k == KIND_SUFFIX ? p + 1 : p, &node) != 0)
+		if (tnode_insert(&b, suffix, &node) != 0)
 			goto cleanup;
-		if (k == KIND_EXACT) {
+		if (k == HOST_PATTERN_EXACT) {
 			b.next_exact[i - 1] = b.t[node].exact;
 			b.t[node].exact = (uint32_t)i;
 		} else {
@@ -277,7 +265,7 @@ names_new(const char *const *patterns, size_t n, char *err, size_t errlen)
 	if (build_trie(t, patterns, n) != 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
-		if (classify(patterns[i]) == KIND_REGEX)
+		if (host_pattern_kind(patterns[i], NULL) == HOST_PATTERN_GLOB)
 			n_re++;
 	/* t->n_re counts the entries of t->re in use, which names_free
 	 * reads: it grows only once the array is there */
@@ -286,7 +274,7 @@ names_new(const char *const *patterns, size_t n, char *err, size_t errlen)
 	if (t->re == NULL || t->md == NULL)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		if (classify(patterns[i]) != KIND_REGEX)
+		if (host_pattern_kind(patterns[i], NULL) != HOST_PATTERN_GLOB)
 			continue;
 		if (glob_compile(&t->re[t->n_re++], patterns[i], (uint32_t)i,
 		    err, errlen) != 0)

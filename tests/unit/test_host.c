@@ -529,6 +529,41 @@ test_numeric(void **state)
 	assert_int_equal(host_label_is_numeric(c->label, c->glob), c->want);
 }
 
+struct kind_case {
+	const char *pat;
+	enum host_pattern_kind kind;
+	const char *suffix;     /* SUFFIX only */
+};
+
+static const struct kind_case kind_cases[] = {
+	{ "outlook.office365.com", HOST_PATTERN_EXACT, NULL },
+	{ "*.office365.com", HOST_PATTERN_SUFFIX, ".office365.com" },
+	{ "*cdn.onenote.net", HOST_PATTERN_SUFFIX, "cdn.onenote.net" },
+	{ "**.x", HOST_PATTERN_SUFFIX, ".x" },
+	{ "*-files.sharepoint.com", HOST_PATTERN_SUFFIX, "-files.sharepoint.com" },
+	{ "autodiscover.*.onmicrosoft.com", HOST_PATTERN_GLOB, NULL },
+	{ "*.a?.x", HOST_PATTERN_GLOB, NULL },
+	{ "a?", HOST_PATTERN_GLOB, NULL },
+	{ "*", HOST_PATTERN_GLOB, NULL },
+	{ "**", HOST_PATTERN_GLOB, NULL },
+	{ "?", HOST_PATTERN_GLOB, NULL },
+	{ "x*", HOST_PATTERN_GLOB, NULL },
+};
+
+static void
+test_kind(void **state)
+{
+	const struct kind_case *c = *state;
+	const char *suffix = "unset";
+
+	assert_int_equal(host_pattern_kind(c->pat, &suffix), c->kind);
+	if (c->kind == HOST_PATTERN_SUFFIX)
+		assert_string_equal(suffix, c->suffix);
+	else
+		assert_string_equal(suffix, "unset");
+	assert_int_equal(host_pattern_kind(c->pat, NULL), c->kind);
+}
+
 int
 main(void)
 {
@@ -574,5 +609,8 @@ main(void)
 		    "label \"%s\"%s numeric: %s", numeric_cases[i].label,
 		    numeric_cases[i].glob ? " (glob)" : "",
 		    numeric_cases[i].want ? "yes" : "no");
+	for (size_t i = 0; i < sizeof(kind_cases) / sizeof(kind_cases[0]); i++)
+		suite_add(&s, test_kind, (void *)&kind_cases[i],
+		    "pattern kind \"%s\"", kind_cases[i].pat);
 	return suite_run(&s, "host");
 }
