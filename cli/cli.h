@@ -26,7 +26,7 @@ int cli_load_config(struct cli *c);
 /* The data in use (as check chooses it: --data, else the cache, else the
  * snapshot) prepared for the exporters under the policy and mask. */
 struct cli_export {
-	struct m365_data *data;
+	struct m365_rules *rules;       /* own the data */
 	struct export_ctx x;
 	struct source src;              /* with the data's version */
 };

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "export.h"
 #include "log.h"
+#include "matcher.h"
 #include "source.h"
 #include "state.h"
 
@@ -74,17 +75,25 @@ cli_export_open(struct cli *c, unsigned mask, const char *what,
     struct cli_export *ce)
 {
 	struct export_source es;
+	struct m365_data *data;
 	char err[1024];
 
 	memset(ce, 0, sizeof(*ce));
-	ce->data = source_load(c->data_opt, c->cfg.state_dir, &ce->src, err,
+	data = source_load(c->data_opt, c->cfg.state_dir, &ce->src, err,
 	    sizeof(err));
-	if (ce->data == NULL && c->data_opt == NULL) {
+	if (data == NULL && c->data_opt == NULL) {
 		/* a broken cache: the snapshot, as check and the helper do */
 		log_warnx("%s; falling back to the bundled snapshot", err);
-		ce->data = source_load(NULL, NULL, &ce->src, err, sizeof(err));
+		data = source_load(NULL, NULL, &ce->src, err, sizeof(err));
 	}
-	if (ce->data == NULL) {
+	if (data == NULL) {
+		log_warnx("%s: %s", what, err);
+		return -1;
+	}
+	/* the exporters read the compiled rules: one view, as check's */
+	if ((ce->rules = matcher_compile(data, &c->cfg.policy, err,
+	    sizeof(err))) == NULL) {
+		endpoints_free(data);
 		log_warnx("%s: %s", what, err);
 		return -1;
 	}
@@ -94,7 +103,7 @@ cli_export_open(struct cli *c, unsigned mask, const char *what,
 	es.path = ce->src.path;
 	es.version = ce->src.version;
 	es.instance = ce->src.instance;
-	if (export_prepare(&ce->x, ce->data, &c->cfg.policy, mask, &es, err,
+	if (export_prepare(&ce->x, ce->rules, &c->cfg.policy, mask, &es, err,
 	    sizeof(err)) != 0) {
 		log_warnx("%s: %s", what, err);
 		cli_export_close(ce);
@@ -107,8 +116,8 @@ void
 cli_export_close(struct cli_export *ce)
 {
 	export_release(&ce->x);
-	endpoints_free(ce->data);
-	ce->data = NULL;
+	matcher_free(ce->rules);        /* and the data */
+	ce->rules = NULL;
 }
 
 int

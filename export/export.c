@@ -101,60 +101,21 @@ static int
 add_prefix(struct export_prefix **v, size_t *n, size_t *cap,
     const struct ip_prefix *p, enum m365_category cat)
 {
-	struct ip_prefix split[PREFIX_SPLIT_MAX];
-	size_t k = prefix_split_v4(p, split);
+	char text[IP_TEXT_MAX];
 
-	/* an IPv6 prefix over the IPv4-mapped range covers no IPv4 address
-	 * (as in the matcher): it is written as the pieces around it */
-	if (k == 0) {
-		split[0] = *p;
-		k = 1;
-	}
-	for (size_t i = 0; i < k; i++) {
-		char text[IP_TEXT_MAX];
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 256;
+		struct export_prefix *q = realloc(*v, c * sizeof(*q));
 
-		if (*n == *cap) {
-			size_t c = *cap ? 2 * *cap : 256;
-			struct export_prefix *q = realloc(*v, c * sizeof(*q));
-
-			if (q == NULL)
-				return -1;
-			*v = q;
-			*cap = c;
-		}
-		prefix_format(&split[i], text, sizeof(text));
-		(*v)[*n].prefix = split[i];
-		(*v)[*n].category = cat;
-		if (((*v)[(*n)++].text = strdup(text)) == NULL)
+		if (q == NULL)
 			return -1;
+		*v = q;
+		*cap = c;
 	}
-	return 0;
-}
-
-/* Adds the policy's extra_direct or never_direct entries. */
-static int
-add_policy(const struct m365_strlist *l, struct export_name **names,
-    size_t *n_names, size_t *cap_names, struct export_prefix **prefixes,
-    size_t *n_prefixes, size_t *cap_prefixes)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		const char *e = l->v[i], *why;
-		char pat[HOST_NAME_MAX_LEN + 1];
-		struct ip_prefix p;
-		struct ip_addr a;
-		bool v4;
-
-		if (strchr(e, '/') != NULL || ip_parse(e, strlen(e), &a, &v4) == 0) {
-			if (prefix_parse(e, strlen(e), true, &p, &why) != 0 ||
-			    add_prefix(prefixes, n_prefixes, cap_prefixes, &p,
-			    M365_CAT_NONE) != 0)
-				return -1;
-		} else if (host_pattern_check(e, strlen(e), pat, &why) != 0 ||
-		    add_name(names, n_names, cap_names, pat, M365_CAT_NONE) != 0) {
-			return -1;
-		}
-	}
-	return 0;
+	prefix_format(p, text, sizeof(text));
+	(*v)[*n].prefix = *p;
+	(*v)[*n].category = cat;
+	return ((*v)[(*n)++].text = strdup(text)) == NULL ? -1 : 0;
 }
 
 static int
@@ -230,32 +191,37 @@ export_mask_supported(unsigned mask)
 	return (!allow || opt) && (!def || allow);
 }
 
+/* What collect fills, as matcher_entries hands the entries over. */
+struct collect_ctx {
+	struct export_entries *e;
+	size_t cn, cp, cnn, cnp;        /* capacities */
+};
+
+static int
+collect_one(void *ctx, const struct m365_entry *m)
+{
+	struct collect_ctx *c = ctx;
+	struct export_entries *e = c->e;
+	bool never = m->kind == M365_FROM_NEVER;
+
+	if (m->pattern != NULL)
+		return never ? add_name(&e->never_names, &e->n_never_names, &c->cnn,
+		    m->pattern, m->category) : add_name(&e->names, &e->n_names,
+		    &c->cn, m->pattern, m->category);
+	return never ? add_prefix(&e->never_prefixes, &e->n_never_prefixes,
+	    &c->cnp, m->prefix, m->category) : add_prefix(&e->prefixes,
+	    &e->n_prefixes, &c->cp, m->prefix, m->category);
+}
+
+/* The entries, from the one view of the rules (matcher_entries): what the
+ * policy makes direct and never_direct, sorted and de-duplicated. */
 static int
 collect(struct export_ctx *x, unsigned mask)
 {
+	struct collect_ctx c = { &x->entries, 0, 0, 0, 0 };
 	struct export_entries *e = &x->entries;
-	size_t cn = 0, cp = 0, cnn = 0, cnp = 0;
 
-	for (size_t i = 0; i < x->data->n_sets; i++) {
-		const struct m365_set *s = &x->data->sets[i];
-
-		if ((mask & (1u << s->category)) == 0 ||
-		    matcher_policy_exclusion(x->policy, s) != M365_APPLIES)
-			continue;
-		for (size_t k = 0; k < s->n_urls; k++)
-			if (add_name(&e->names, &e->n_names, &cn, s->urls[k],
-			    s->category) != 0)
-				return -1;
-		for (size_t k = 0; k < s->n_ips; k++)
-			if (add_prefix(&e->prefixes, &e->n_prefixes, &cp, &s->ips[k],
-			    s->category) != 0)
-				return -1;
-	}
-	if (add_policy(&x->policy->extra_direct, &e->names, &e->n_names, &cn,
-	    &e->prefixes, &e->n_prefixes, &cp) != 0 ||
-	    add_policy(&x->policy->never_direct, &e->never_names,
-	    &e->n_never_names, &cnn, &e->never_prefixes, &e->n_never_prefixes,
-	    &cnp) != 0)
+	if (matcher_entries(x->rules, mask, collect_one, &c) != 0)
 		return -1;
 	dedup_names(e->names, &e->n_names);
 	dedup_prefixes(e->prefixes, &e->n_prefixes);
@@ -313,12 +279,13 @@ make_header(struct export_ctx *x, unsigned mask)
 }
 
 int
-export_prepare(struct export_ctx *x, const struct m365_data *data,
+export_prepare(struct export_ctx *x, const struct m365_rules *rules,
     const struct m365_policy *policy, unsigned direct_mask,
     const struct export_source *src, char *err, size_t errlen)
 {
 	memset(x, 0, sizeof(*x));
-	x->data = data;
+	x->rules = rules;
+	x->data = matcher_data(rules);
 	x->policy = policy;
 	x->source = *src;
 	if (!export_mask_supported(direct_mask)) {

@@ -61,7 +61,8 @@ struct export_entries {
 };
 
 struct export_ctx {
-	const struct m365_data *data;   /* borrowed */
+	const struct m365_rules *rules; /* borrowed: the one view of them */
+	const struct m365_data *data;   /* borrowed: the rules' data */
 	const struct m365_policy *policy;
 	struct export_source source;
 	struct export_entries entries;
@@ -78,7 +79,7 @@ bool export_mask_supported(unsigned mask);
  * "upward closed" (with Allow also Optimize, with Default all): the formats
  * express "matches a direct entry", which equals "the highest category is
  * direct" only then.  Returns 0, or -1 with a message in err. */
-int export_prepare(struct export_ctx *x, const struct m365_data *data,
+int export_prepare(struct export_ctx *x, const struct m365_rules *rules,
     const struct m365_policy *policy, unsigned direct_mask,
     const struct export_source *src, char *err, size_t errlen);
 void export_release(struct export_ctx *x);

@@ -290,28 +290,34 @@ trie_add(struct trie *t, const struct ip_prefix *p, uint32_t what)
 	t->nodes[n].refs = (uint32_t)t->n_refs++;
 }
 
-/* Adds the prefixes of every set that counts under the policy (whatever
- * its category: a Default set listing a direct address is in its record,
- * as in check's), each without the IPv4-mapped range when it would cover
- * it (as in the matcher). */
+struct trie_add_ctx {
+	struct trie *t;
+	const struct m365_set *sets;
+};
+
+/* One prefix of a set that counts (matcher_entries) into the trie. */
+static int
+trie_add_entry(void *ctx, const struct m365_entry *e)
+{
+	struct trie_add_ctx *c = ctx;
+
+	if (e->kind == M365_FROM_SET && e->prefix != NULL)
+		trie_add(c->t, e->prefix, (uint32_t)(e->set - c->sets));
+	return 0;
+}
+
+/* Adds the prefixes of every set that counts under the policy, whatever
+ * its category (a Default set listing a direct address is in its record,
+ * as in check's), from the one view of the rules: split around the
+ * IPv4-mapped range as the matcher splits them. */
 static void
 trie_add_sets(struct trie *t, const struct export_ctx *x)
 {
-	for (size_t i = 0; i < x->data->n_sets; i++) {
-		const struct m365_set *s = &x->data->sets[i];
+	struct trie_add_ctx c = { t, x->data->sets };
+	unsigned every = (1u << M365_CAT_OPTIMIZE) | (1u << M365_CAT_ALLOW) |
+	    (1u << M365_CAT_DEFAULT);
 
-		if (matcher_policy_exclusion(x->policy, s) != M365_APPLIES)
-			continue;
-		for (size_t k = 0; k < s->n_ips; k++) {
-			struct ip_prefix split[PREFIX_SPLIT_MAX];
-			size_t n = prefix_split_v4(&s->ips[k], split);
-
-			if (n == 0)
-				trie_add(t, &s->ips[k], (uint32_t)i);
-			for (size_t j = 0; j < n; j++)
-				trie_add(t, &split[j], (uint32_t)i);
-		}
-	}
+	matcher_entries(x->rules, every, trie_add_entry, &c);
 }
 
 /* The whole trie: the sets, extra_direct (the entries of category NONE;

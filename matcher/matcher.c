@@ -20,6 +20,7 @@ struct ref {
 
 struct m365_rules {
 	struct m365_data *data;
+	bool owns_data;                 /* matcher_compile's; else borrowed */
 	enum m365_exclusion *set_excluded;   /* per set: policy exclusion */
 	unsigned direct_mask;
 	bool match_ports;
@@ -27,6 +28,8 @@ struct m365_rules {
 	struct ref *name_refs;
 	struct prefix_table *prefixes;
 	struct ref *prefix_refs;
+	struct ip_prefix *prefix_list;  /* as compiled, for matcher_entries */
+	size_t n_names, n_prefixes;
 	struct m365_strlist texts;      /* normalised policy entries */
 };
 
@@ -211,7 +214,11 @@ compile_tables(struct m365_rules *r, const struct m365_policy *p, char *err,
 		goto cleanup;
 	r->name_refs = c.name_refs;
 	r->prefix_refs = c.prefix_refs;
+	r->prefix_list = c.prefixes;
+	r->n_names = c.n_names;
+	r->n_prefixes = c.n_prefixes;
 	c.name_refs = c.prefix_refs = NULL;
+	c.prefixes = NULL;
 	rc = 0;
 cleanup:
 	free(c.patterns);
@@ -244,6 +251,21 @@ matcher_compile(struct m365_data *data, const struct m365_policy *policy,
 		matcher_free(r);
 		return NULL;
 	}
+	r->owns_data = true;
+	return r;
+}
+
+struct m365_rules *
+matcher_compile_borrowed(const struct m365_data *data,
+    const struct m365_policy *policy, char *err, size_t errlen)
+{
+	/* the rules never write to their data; only matcher_free would
+	 * free it, and owns_data stays false */
+	struct m365_rules *r = matcher_compile((struct m365_data *)data, policy,
+	    err, errlen);
+
+	if (r != NULL)
+		r->owns_data = false;
 	return r;
 }
 
@@ -252,12 +274,14 @@ matcher_free(struct m365_rules *r)
 {
 	if (r == NULL)
 		return;
-	endpoints_free(r->data);
+	if (r->owns_data)
+		endpoints_free(r->data);
 	free(r->set_excluded);
 	names_free(r->names);
 	free(r->name_refs);
 	prefix_table_free(r->prefixes);
 	free(r->prefix_refs);
+	free(r->prefix_list);
 	for (size_t i = 0; i < r->texts.n; i++)
 		free(r->texts.v[i]);
 	free(r->texts.v);
@@ -450,4 +474,49 @@ matcher_reason_name(enum m365_reason r)
 		return "dns-busy";
 	}
 	return NULL;
+}
+
+/* The entry ref stands for, or false when it does not count without a
+ * port under mask and the policy. */
+static bool
+entry_of(const struct m365_rules *r, const struct ref *ref, unsigned mask,
+    struct m365_entry *e)
+{
+	e->kind = ref->kind;
+	e->category = M365_CAT_NONE;
+	e->set = NULL;
+	if (ref->kind == M365_FROM_SET) {
+		e->set = &r->data->sets[ref->set];
+		e->category = e->set->category;
+		if ((mask & (1u << e->category)) == 0 ||
+		    r->set_excluded[ref->set] != M365_APPLIES)
+			return false;
+	}
+	return true;
+}
+
+int
+matcher_entries(const struct m365_rules *r, unsigned mask,
+    m365_entry_fn *fn, void *ctx)
+{
+	struct m365_entry e;
+	int rc;
+
+	for (size_t i = 0; i < r->n_names; i++) {
+		if (!entry_of(r, &r->name_refs[i], mask, &e))
+			continue;
+		e.pattern = r->name_refs[i].what;
+		e.prefix = NULL;
+		if ((rc = fn(ctx, &e)) != 0)
+			return rc;
+	}
+	for (size_t i = 0; i < r->n_prefixes; i++) {
+		if (!entry_of(r, &r->prefix_refs[i], mask, &e))
+			continue;
+		e.pattern = NULL;
+		e.prefix = &r->prefix_list[i];
+		if ((rc = fn(ctx, &e)) != 0)
+			return rc;
+	}
+	return 0;
 }

@@ -61,6 +61,11 @@ struct m365_rules *matcher_compile(struct m365_data *data,
     const struct m365_policy *policy, char *err, size_t errlen);
 void matcher_free(struct m365_rules *r);
 
+/* matcher_compile that borrows data instead: data must outlive the rules,
+ * and matcher_free leaves it alone. */
+struct m365_rules *matcher_compile_borrowed(const struct m365_data *data,
+    const struct m365_policy *policy, char *err, size_t errlen);
+
 /* Looks up the host name or IP literal query[0..len) (raw: case, trailing
  * dot and [brackets] are normalised here) with TCP port port, or port < 0
  * when unknown.  Fills *v; never fails (an invalid query is category NONE
@@ -138,6 +143,30 @@ const struct m365_data *matcher_data(const struct m365_rules *r);
  * why; M365_APPLIES when it counts. */
 enum m365_exclusion matcher_policy_exclusion(const struct m365_policy *p,
     const struct m365_set *s);
+
+/* One entry of the compiled rules as a generated file sees it, without a
+ * port: a pattern or a prefix, and what it came from. */
+struct m365_entry {
+	enum m365_source_kind kind;     /* a set, extra_direct, never_direct */
+	enum m365_category category;    /* the set's; NONE for the policy */
+	const struct m365_set *set;     /* FROM_SET only; borrowed */
+	const char *pattern;            /* a lower-case pattern, or NULL */
+	const struct ip_prefix *prefix; /* else the prefix; borrowed */
+};
+
+/* Returns non-zero to stop matcher_entries with that value. */
+typedef int m365_entry_fn(void *ctx, const struct m365_entry *e);
+
+/* The one view of the rules every exporter reads: calls fn for each
+ * entry that counts without a port, the patterns and prefixes of the sets
+ * whose category is in mask (bit 1 << category) and that the policy does
+ * not leave out (service_areas, required_only), then extra_direct and
+ * never_direct, all as the lookups use them (policy entries normalised,
+ * prefixes split around the IPv4 range where the matcher splits them).
+ * Names first, in compile order, then prefixes.  Returns 0, or the first
+ * non-zero value fn returned. */
+int matcher_entries(const struct m365_rules *r, unsigned mask,
+    m365_entry_fn *fn, void *ctx);
 
 /* "optimize", "allow", "default", "none". */
 const char *matcher_category_name(enum m365_category c);

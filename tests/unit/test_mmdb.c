@@ -49,15 +49,21 @@ db_write(struct db *db, const struct m365_data *d, const struct m365_policy *p,
 	    "Worldwide" };
 	struct export_opts o = { db->path, NULL, type, p->direct_mask };
 	struct export_ctx x;
+	struct m365_rules *r;
 	int rc;
 
 	snprintf(db->dir, sizeof(db->dir), "/tmp/m365-mmdb-XXXXXX");
 	assert_non_null(mkdtemp(db->dir));
 	snprintf(db->path, sizeof(db->path), "%s/m365.mmdb", db->dir);
-	if (export_prepare(&x, d, p, p->direct_mask, &src, err, errlen) != 0)
+	if ((r = matcher_compile_borrowed(d, p, err, errlen)) == NULL)
 		return -1;
+	if (export_prepare(&x, r, p, p->direct_mask, &src, err, errlen) != 0) {
+		matcher_free(r);
+		return -1;
+	}
 	rc = export_mmdb(&x, &o, err, errlen);
 	export_release(&x);
+	matcher_free(r);
 	return rc;
 }
 
