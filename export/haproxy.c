@@ -188,15 +188,19 @@ split_names(const struct export_name *names, size_t n, struct lines *exact,
 		char re[REGEX_MAX + 8];
 
 		switch (host_pattern_kind(pat, &rest)) {
+		case HOST_PATTERN_SUFFIX:
+			if (*rest != '\0') {
+				rc = lines_add(suffix, rest, strlen(rest), rank);
+				break;
+			}
+			/* "*": map_end cannot hold an empty key */
+			/* FALLTHROUGH */
 		case HOST_PATTERN_GLOB:
 			glob_regex(pat, re, sizeof(re));
 			rc = lines_add(regex, re, strlen(re), rank);
 			break;
-		case HOST_PATTERN_EXACT:
-			rc = lines_add(exact, pat, strlen(pat), rank);
-			break;
 		default:
-			rc = lines_add(suffix, rest, strlen(rest), rank);
+			rc = lines_add(exact, pat, strlen(pat), rank);
 			break;
 		}
 		if (rc != 0)

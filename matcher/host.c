@@ -252,7 +252,7 @@ host_pattern_kind(const char *p, const char **suffix)
 {
 	const char *rest = p + strspn(p, "*");
 
-	if (strpbrk(rest, "*?") != NULL || *rest == '\0')
+	if (strpbrk(rest, "*?") != NULL)
 		return HOST_PATTERN_GLOB;
 	if (rest == p)
 		return HOST_PATTERN_EXACT;

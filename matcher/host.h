@@ -46,8 +46,8 @@ bool host_label_is_numeric(const char *label, bool glob);
 /* What test a (checked, lower-case) pattern needs, the one answer every
  * table and writer uses: EXACT, no wildcard; SUFFIX, leading '*'s and no
  * other wildcard, a plain string-suffix test of *suffix (set then; "*.x"
- * gives ".x", "*cdn.x" gives "cdn.x"); GLOB, a wildcard anywhere else, or
- * only wildcards, which needs a matcher. */
+ * gives ".x", "*cdn.x" gives "cdn.x", "*" gives "", which every name
+ * ends with); GLOB, a wildcard anywhere else, which needs a matcher. */
 enum host_pattern_kind {
 	HOST_PATTERN_EXACT,
 	HOST_PATTERN_SUFFIX,

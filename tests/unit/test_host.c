@@ -544,8 +544,8 @@ static const struct kind_case kind_cases[] = {
 	{ "autodiscover.*.onmicrosoft.com", HOST_PATTERN_GLOB, NULL },
 	{ "*.a?.x", HOST_PATTERN_GLOB, NULL },
 	{ "a?", HOST_PATTERN_GLOB, NULL },
-	{ "*", HOST_PATTERN_GLOB, NULL },
-	{ "**", HOST_PATTERN_GLOB, NULL },
+	{ "*", HOST_PATTERN_SUFFIX, "" },
+	{ "**", HOST_PATTERN_SUFFIX, "" },
 	{ "?", HOST_PATTERN_GLOB, NULL },
 	{ "x*", HOST_PATTERN_GLOB, NULL },
 };
