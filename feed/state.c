@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "file.h"
 #include "config.h"
 #include "fetch.h"
 
@@ -24,32 +25,23 @@
 #define MKSTEMP_CHARS ATOMIC_TMP_CHARS
 #define LINK_TMP_PREFIX "." STATE_DATA ".link."
 
-/* Reads a small file dir/name into buf (NUL-terminated); returns its
- * length or -1. */
+/* Reads a small file dir/name, a regular file of ours (no link) of at
+ * most size - 1 bytes, into buf (NUL-terminated); returns its length or
+ * -1. */
 static ssize_t
 read_small(const char *dir, const char *name, char *buf, size_t size)
 {
-	char path[SOURCE_PATH_MAX];
-	ssize_t n;
-	size_t got = 0;
-	int fd;
+	char path[SOURCE_PATH_MAX], err[256];
+	struct buf b = BUF_INIT(size - 1);
+	ssize_t n = -1;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (got < size - 1 && (n = read(fd, buf + got, size - 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			return -1;
-		}
-		got += (size_t)n;
+	if (file_read(path, size - 1, true, &b, err, sizeof(err)) == 0) {
+		memcpy(buf, b.p, b.len + 1);
+		n = (ssize_t)b.len;
 	}
-	close(fd);
-	buf[got] = '\0';
-	return (ssize_t)got;
+	buf_free(&b);
+	return n;
 }
 
 static bool

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "endpoints.h"
+#include "file.h"
 #include "host.h"
 #include "parse.h"
 
@@ -25,16 +27,25 @@ static void
 cfg_error(struct cfg_ctx *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Keeps one finished message. */
+static void
+cfg_error_full(struct cfg_ctx *x, const char *full)
+{
+	if (x->errs->n == CONFIG_MAX_ERRORS) {
+		x->errs->dropped++;
+		return;
+	}
+	x->errs->msg[x->errs->n] = strdup(full);
+	if (x->errs->msg[x->errs->n] != NULL)
+		x->errs->n++;
+}
+
 static void
 cfg_error(struct cfg_ctx *x, const char *fmt, ...)
 {
 	char msg[512], full[1024];
 	va_list ap;
 
-	if (x->errs->n == CONFIG_MAX_ERRORS) {
-		x->errs->dropped++;
-		return;
-	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -42,9 +53,7 @@ cfg_error(struct cfg_ctx *x, const char *fmt, ...)
 		snprintf(full, sizeof(full), "%s:%u: %s", x->path, x->line, msg);
 	else
 		snprintf(full, sizeof(full), "%s: %s", x->path, msg);
-	x->errs->msg[x->errs->n] = strdup(full);
-	if (x->errs->msg[x->errs->n] != NULL)
-		x->errs->n++;
+	cfg_error_full(x, full);
 }
 
 static void
@@ -481,41 +490,41 @@ config_load(struct m365_config *c, const char *path, bool required,
     struct config_errors *errs)
 {
 	struct cfg_ctx x = { c, path, 0, errs, 0 };
-	FILE *f = fopen(path, "r");
-	char line[CONFIG_MAX_LINE + 2];
-	size_t total = 0;
+	struct buf text = BUF_INIT(CONFIG_MAX_BYTES);
+	char line[CONFIG_MAX_LINE + 1], why[1024];
+	const char *p, *end;
+	int fd = file_open_read(path, false);
 
-	if (f == NULL) {
+	if (fd < 0) {
 		if (errno == ENOENT && !required)
 			return 0;
 		cfg_error(&x, "%s", strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t len = strlen(line);
+	if (file_read_fd(fd, path, CONFIG_MAX_BYTES, &text, why,
+	    sizeof(why)) != 0) {
+		close(fd);
+		buf_free(&text);
+		cfg_error_full(&x, why);        /* it names the path */
+		return -1;
+	}
+	close(fd);
+	for (p = text.p, end = text.p + text.len; p < end; ) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((lf != NULL ? lf : end) - p);
 
 		x.line++;
-		total += len;
-		if (total > CONFIG_MAX_BYTES) {
-			cfg_error(&x, "file larger than %d bytes", CONFIG_MAX_BYTES);
-			break;
-		}
-		if (len > 0 && line[len - 1] != '\n' && !feof(f)) {
-			int ch;
-
+		if (len > CONFIG_MAX_LINE) {
 			cfg_error(&x, "line longer than %d bytes", CONFIG_MAX_LINE);
-			while ((ch = fgetc(f)) != EOF && ch != '\n')
-				;
-			continue;
+		} else {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			line[strcspn(line, "\r")] = '\0';
+			parse_line(&x, line);
 		}
-		line[strcspn(line, "\r\n")] = '\0';
-		parse_line(&x, line);
+		p += len + (lf != NULL);
 	}
-	if (ferror(f)) {
-		x.line = 0;
-		cfg_error(&x, "read error");
-	}
-	fclose(f);
+	buf_free(&text);
 	return errs->n > 0 || errs->dropped > 0 ? -1 : 0;
 }
 

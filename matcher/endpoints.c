@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "host.h"
 #include "parse.h"
 
@@ -458,68 +459,25 @@ fail:
 	return NULL;
 }
 
-/* Reads the whole open file fd of at most max bytes; returns a malloc'd,
- * NUL-terminated buffer or NULL with a message naming name in err. */
-static char *
-read_fd(int fd, const char *name, size_t max, size_t *len, char *err,
-    size_t errlen)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", name, strerror(errno));
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: %s", name, S_ISREG(st.st_mode) ?
-		    "file too large" : "not a regular file");
-		return NULL;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(err, errlen, "%s: %s", name,
-			    r < 0 ? strerror(errno) : "file shrank while reading");
-			free(buf);
-			return NULL;
-		}
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
-
 struct m365_data *
 endpoints_load_fd(int fd, const char *name, char *err, size_t errlen)
 {
-	size_t len;
-	char *text = read_fd(fd, name, M365_DATA_MAX_BYTES, &len, err, errlen);
-	struct m365_data *d;
+	struct buf text = BUF_INIT(M365_DATA_MAX_BYTES);
+	struct m365_data *d = NULL;
 	char inner[512];
 
-	if (text == NULL)
-		return NULL;
-	d = endpoints_parse(text, len, inner, sizeof(inner));
-	if (d == NULL)
+	if (file_read_fd(fd, name, M365_DATA_MAX_BYTES, &text, err,
+	    errlen) == 0 && (d = endpoints_parse(text.p, text.len, inner,
+	    sizeof(inner))) == NULL)
 		snprintf(err, errlen, "%s: %s", name, inner);
-	free(text);
+	buf_free(&text);
 	return d;
 }
 
 struct m365_data *
 endpoints_load_file(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_read(path, false);
 	struct m365_data *d;
 
 	if (fd < 0) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "matcher.h"
 
@@ -116,7 +117,8 @@ open_cache(const char *state_dir, struct source *src)
 			    sizeof(src->instance)) == 0 &&
 			    (size_t)snprintf(path, sizeof(path), "%s/%s", state_dir,
 			    target) < sizeof(path)) {
-				fd = open(path, O_RDONLY | O_CLOEXEC);
+				/* ours: a regular file, never a link */
+				fd = file_open_read(path, true);
 				if (fd >= 0 || errno != ENOENT)
 					return fd;
 				continue;
@@ -124,7 +126,7 @@ open_cache(const char *state_dir, struct source *src)
 			src->version[0] = src->instance[0] = '\0';
 		}
 		/* not a link, or not to a name of ours: the version is unknown */
-		return open(src->path, O_RDONLY | O_CLOEXEC);
+		return file_open_read(src->path, false);
 	}
 	src->version[0] = src->instance[0] = '\0';
 	return fd;
