@@ -1,7 +1,8 @@
 /* file.h - reading a whole file without trusting what the path names: it
  * is opened without blocking (a FIFO put in its place would hang open()
- * and read() forever), must be a regular file, and may hold at most max
- * bytes; O_NOFOLLOW where the caller asks. */
+ * and read() forever), must be a regular file (or a character device,
+ * which only the superuser can make: -c /dev/null), and may hold at most
+ * max bytes; O_NOFOLLOW where the caller asks. */
 #ifndef M365_FILE_H
 #define M365_FILE_H
 
@@ -14,10 +15,10 @@
  * with errno set (ELOOP for a link when nofollow). */
 int file_open_read(const char *path, bool nofollow);
 
-/* Reads all of the open regular file fd, at most max bytes, into out
- * (emptied first; NUL-terminated).  Returns 0, or -1 with a message
- * naming name in err: not a regular file, larger than max, a read error,
- * out of memory. */
+/* Reads all of the open file fd, at most max bytes, into out (emptied
+ * first; NUL-terminated).  Returns 0, or -1 with a message naming name in
+ * err: a FIFO, socket or directory ("not a regular file"), larger than
+ * max, a read error, out of memory. */
 int file_read_fd(int fd, const char *name, size_t max, struct buf *out,
     char *err, size_t errlen);
 

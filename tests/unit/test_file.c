@@ -99,8 +99,13 @@ test_not_regular(void **state)
 	assert_int_equal(mkdir(p, 0755), 0);
 	assert_int_equal(file_read(p, 100, false, &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not a regular file"));
+	/* a device: only what max allows (/dev/zero would never end) */
 	assert_int_equal(file_read("/dev/zero", 100, false, &b, err,
-	    sizeof(err)), -1);                          /* would never end */
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "too large"));
+	assert_int_equal(file_read("/dev/null", 100, false, &b, err,
+	    sizeof(err)), 0);                           /* -c /dev/null */
+	assert_int_equal(b.len, 0);
 	write_file("real", "x", 1);
 	path_of(target, sizeof(target), "real");
 	path_of(p, sizeof(p), "link");
