@@ -8,12 +8,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "atomic.h"
+#include "buf.h"
 #include "cli.h"
 #include "endpoints.h"
 #include "log.h"
 #include "source.h"
-#include "atomic.h"
 #include "state.h"
+
+#define STATUS_PROM_MAX 65536           /* the textfile, bytes */
 
 struct status {
 	struct source src;
@@ -109,60 +112,83 @@ print_json(const struct status *s)
 }
 
 /* Appends one metric with its HELP and TYPE lines. */
-static size_t
-metric(char *buf, size_t size, size_t o, const char *name, const char *help,
+static void
+metric(struct buf *b, const char *name, const char *help,
     const char *labels, double value)
 {
-	int n = snprintf(buf + o, size - o, "# HELP %s %s\n# TYPE %s gauge\n"
-	    "%s%s %.0f\n", name, help, name, name, labels, value);
+	buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s%s %.0f\n", name, help,
+	    name, name, labels, value);
+}
 
-	return n > 0 && (size_t)n < size - o ? o + (size_t)n : o;
+/* Appends name="value" to a label set, value escaped as the text format
+ * wants (backslash, double quote, newline); it comes from a file. */
+static void
+label(struct buf *b, const char *name, const char *value, bool last)
+{
+	buf_printf(b, "%s=\"", name);
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '"')
+			buf_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			buf_add(b, "\\n", 2);
+		else
+			buf_add(b, p, 1);
+	}
+	buf_add(b, last ? "\"}" : "\",", 2);
 }
 
 static int
 write_prometheus(const struct status *s, const char *file)
 {
-	char buf[4096], labels[256], err[512], *dir, *base, *d1, *d2;
-	size_t o = 0;
+	struct buf out = BUF_INIT(STATUS_PROM_MAX), labels = BUF_INIT(1024);
+	char err[512], *dir, *base, *d1, *d2;
 	int rc;
 
-	snprintf(labels, sizeof(labels), "{source=\"%s\",version=\"%s\","
-	    "instance=\"%s\"}", source_kind_name(s->src.kind), s->version,
-	    s->instance);
-	o = metric(buf, sizeof(buf), o, "m365_direct_data_info",
-	    "The endpoint data in use.", labels, 1);
-	o = metric(buf, sizeof(buf), o, "m365_direct_data_loads",
+	buf_add(&labels, "{", 1);
+	label(&labels, "source", source_kind_name(s->src.kind), false);
+	label(&labels, "version", s->version, false);
+	label(&labels, "instance", s->instance, true);
+	metric(&out, "m365_direct_data_info", "The endpoint data in use.",
+	    labels.error == BUF_OK ? labels.p : "", 1);
+	buf_free(&labels);
+	metric(&out, "m365_direct_data_loads",
 	    "Whether the data in use loads (1) or not (0).", "", s->loaded);
-	o = metric(buf, sizeof(buf), o, "m365_direct_endpoint_sets",
+	metric(&out, "m365_direct_endpoint_sets",
 	    "Endpoint sets in the data in use.", "", (double)s->n_sets);
-	o = metric(buf, sizeof(buf), o, "m365_direct_data_fetched_timestamp_seconds",
+	metric(&out, "m365_direct_data_fetched_timestamp_seconds",
 	    "When the cached data was fetched (0: never).", "",
 	    (double)s->st.fetched);
-	o = metric(buf, sizeof(buf), o, "m365_direct_last_attempt_timestamp_seconds",
+	metric(&out, "m365_direct_last_attempt_timestamp_seconds",
 	    "When the last update ran (0: never).", "",
 	    (double)s->st.last_attempt);
-	o = metric(buf, sizeof(buf), o, "m365_direct_last_success_timestamp_seconds",
+	metric(&out, "m365_direct_last_success_timestamp_seconds",
 	    "When an update last succeeded (0: never).", "",
 	    (double)s->st.last_success);
-	o = metric(buf, sizeof(buf), o, "m365_direct_last_update_ok",
+	metric(&out, "m365_direct_last_update_ok",
 	    "Whether the last update succeeded.", "",
 	    strcmp(s->st.last_result, "failed") != 0 && s->st.last_attempt != 0);
-	o = metric(buf, sizeof(buf), o,
-	    "m365_direct_rate_limited_until_timestamp_seconds",
+	metric(&out, "m365_direct_rate_limited_until_timestamp_seconds",
 	    "No /endpoints call before this time (HTTP 429; 0: none).", "",
 	    (double)s->st.rate_limited_until);
+	if (out.error != BUF_OK) {
+		log_warnx("status: %s: %s", file, buf_strerror(out.error));
+		buf_free(&out);
+		return 1;
+	}
 	if ((d1 = strdup(file)) == NULL || (d2 = strdup(file)) == NULL) {
 		free(d1);
+		buf_free(&out);
 		log_warnx("status: out of memory");
 		return 1;
 	}
 	dir = dirname(d1);
 	base = basename(d2);
-	rc = atomic_install(dir, base, buf, o, err, sizeof(err));
+	rc = atomic_install(dir, base, out.p, out.len, err, sizeof(err));
 	if (rc != 0)
 		log_warnx("status: %s", err);
 	free(d1);
 	free(d2);
+	buf_free(&out);
 	return rc != 0 ? 1 : 0;
 }
 
