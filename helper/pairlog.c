@@ -3,10 +3,11 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/random.h>
+
+#include "siphash.h"
 
 struct pairlog {
-	uint64_t key;                   /* per process: chosen pairs cannot */
+	uint64_t key[2];                /* per process: chosen pairs cannot */
 	uint64_t slot[PAIRLOG_SLOTS];   /* aim at each other's slot */
 	time_t window;
 	unsigned used;                  /* lines logged in this window */
@@ -22,9 +23,10 @@ pairlog_new(void)
 		return NULL;
 	/* without randomness the key is fixed; a collision only ever costs a
 	 * log line, never an answer */
-	if (getrandom(&pl->key, sizeof(pl->key), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(pl->key))
-		pl->key = 0x9e3779b97f4a7c15u;
+	if (siphash_key(pl->key) != 0) {
+		pl->key[0] = 0x9e3779b97f4a7c15u;
+		pl->key[1] = 0xbf58476d1ce4e5b9u;
+	}
 	pl->window = -1;
 	return pl;
 }
@@ -35,33 +37,27 @@ pairlog_free(struct pairlog *pl)
 	free(pl);
 }
 
-/* FNV-1a over the bytes, from the key, finished by splitmix64 so every
- * bit of the slot index depends on every byte. */
+/* The pair's slot value: a under the key, then b under a key that the
+ * first hash and a's length change, so ("ab", "c") and ("a", "bc")
+ * differ; never 0, which marks an empty slot. */
 static uint64_t
-mix(uint64_t h, const char *s, size_t len)
+pair_hash(const struct pairlog *pl, const char *a, size_t alen,
+    const char *b, size_t blen)
 {
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
-	return h;
-}
+	uint64_t k2[2];
 
-static uint64_t
-finish(uint64_t h)
-{
-	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
-	h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
-	return (h ^ (h >> 31)) | 1;     /* 0 marks an empty slot */
+	k2[0] = pl->key[0] ^ siphash24(pl->key, a, alen);
+	k2[1] = pl->key[1] ^ (uint64_t)alen;
+	return siphash24(k2, b, blen) | 1;
 }
 
 bool
 pairlog_admit(struct pairlog *pl, const char *a, size_t alen,
     const char *b, size_t blen, time_t now, unsigned long *dropped)
 {
-	uint64_t h = mix(pl->key ^ 0xcbf29ce484222325u, a, alen);
-	uint64_t *s;
+	uint64_t h = pair_hash(pl, a, alen, b, blen);
+	uint64_t *s = &pl->slot[h % PAIRLOG_SLOTS];
 
-	h = finish(mix((h ^ alen) * 0x100000001b3u, b, blen));
-	s = &pl->slot[h % PAIRLOG_SLOTS];
 	*dropped = 0;
 	if (*s == h)
 		return false;

@@ -24,7 +24,6 @@
 #include "resolve.h"
 
 #include <sys/queue.h>
-#include <sys/random.h>
 
 #include <ares.h>
 #include <errno.h>
@@ -35,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "siphash.h"
 
 #define NAME_MAX_LEN 253                /* a DNS name in text, no final dot */
 #define MAX_SERVERS (RESOLVE_MAX_FDS / 2)       /* a UDP and a TCP socket each */
@@ -127,54 +128,6 @@ now_us(void)
 	 * wall-clock step must never stretch a TTL or a deadline. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* --- SipHash-2-4 (Aumasson and Bernstein), for the name tables -------- */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-
-static void
-sip_round(uint64_t v[4])
-{
-	v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
-	v[2] += v[3]; v[3] = ROTL(v[3], 16); v[3] ^= v[2];
-	v[0] += v[3]; v[3] = ROTL(v[3], 21); v[3] ^= v[0];
-	v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
-}
-
-static void
-sip_absorb(uint64_t v[4], uint64_t m)
-{
-	v[3] ^= m;
-	sip_round(v);
-	sip_round(v);
-	v[0] ^= m;
-}
-
-static uint64_t
-sip_hash(const uint64_t key[2], const char *s, size_t len)
-{
-	uint64_t v[4] = {
-		key[0] ^ 0x736f6d6570736575u, key[1] ^ 0x646f72616e646f6du,
-		key[0] ^ 0x6c7967656e657261u, key[1] ^ 0x7465646279746573u
-	};
-	uint64_t m = 0;
-	size_t i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		m = 0;
-		for (size_t j = 0; j < 8; j++)
-			m |= (uint64_t)(unsigned char)s[i + j] << (8 * j);
-		sip_absorb(v, m);
-	}
-	m = (uint64_t)len << 56;
-	for (size_t j = 0; i + j < len; j++)
-		m |= (uint64_t)(unsigned char)s[i + j] << (8 * j);
-	sip_absorb(v, m);
-	v[2] ^= 0xff;
-	for (int k = 0; k < 4; k++)
-		sip_round(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
 /* --- name tables ------------------------------------------------------ */
@@ -612,7 +565,7 @@ resolver_check(struct resolver *r, const char *name, size_t len,
 
 	if (!name_ok(name, len))
 		return RESOLVE_FAILED;
-	hash = sip_hash(r->key, name, len);
+	hash = siphash24(r->key, name, len);
 	if ((e = cache_get(r, hash, name, len, now_us())) != NULL)
 		return addrs_match(e->addrs, e->naddrs, addr);
 	if (r->nchecks >= r->max_inflight)
@@ -849,7 +802,7 @@ resolver_new(const struct resolve_options *o, char *err, size_t errlen)
 	if (table_init(&r->lookups, o->max_inflight) != 0 ||
 	    table_init(&r->cache, o->cache_names) != 0)
 		goto nomem;
-	if (getrandom(r->key, sizeof(r->key), 0) != (ssize_t)sizeof(r->key)) {
+	if (siphash_key(r->key) != 0) {
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		goto fail;
 	}
