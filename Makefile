@@ -44,11 +44,11 @@ INC_helper  = -Icommon -Imatcher -Ihelper
 INC_feed    = -Icommon -Imatcher -Ifeed
 INC_export  = -Icommon -Imatcher -Iexport
 INC_cli     = -Icommon -Imatcher -Ifeed -Iexport
-INC_tests   = -Icommon -Imatcher -Ifeed -Iexport -Ihelper -Itests/unit
+INC_tests   = -Icommon -Imatcher -Ifeed -Iexport -Ihelper -Icli -Itests/unit
 ALL_LDFLAGS = $(SANLD) $(LDFLAGS)
 
 COMMON_SRC = $(wildcard common/*.c)
-MATCHER_SRC = matcher/prefix.c matcher/host.c \
+MATCHER_SRC = matcher/prefix.c matcher/host.c matcher/diff.c \
 	matcher/names.c matcher/endpoints.c matcher/config.c matcher/matcher.c \
 	matcher/source.c matcher/visit.c
 # The core library's archive carries common/ too: everything links both.
@@ -125,12 +125,15 @@ $(B)/tests/%: tests/unit/%.c $(B)/tests/suite.o $(B)/libm365export.a \
 		$(B)/libm365feed.a $(B)/libm365matcher.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(INC_tests) $(CMOCKA_CFLAGS) -o $@ $< \
-		$(B)/tests/suite.o $(B)/helper/proto.o $(B)/helper/memo.o \
+		$(TEST_OBJ) $(B)/tests/suite.o $(B)/helper/proto.o $(B)/helper/memo.o \
 		$(B)/helper/pairlog.o \
 		$(B)/libm365export.a $(B)/libm365feed.a \
 		$(B)/libm365matcher.a $(ALL_LDFLAGS) $(FEED_LIBS) $(PKG_LIBS) \
 		$(MMDB_LIBS) $(CMOCKA_LIBS)
 $(UNIT_BIN): $(B)/helper/proto.o $(B)/helper/memo.o $(B)/helper/pairlog.o
+# test_diff reads the report's printers (cli/diff.c).
+$(B)/tests/test_diff: $(B)/cli/diff.o
+$(B)/tests/test_diff: TEST_OBJ = $(B)/cli/diff.o
 # test_source switches the cache's link from inside open() and readlink().
 $(B)/tests/test_source: ALL_LDFLAGS += -Wl,--wrap=open -Wl,--wrap=readlink
 

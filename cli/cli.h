@@ -37,6 +37,13 @@ int cli_export_open(struct cli *c, unsigned mask, const char *what,
     struct cli_export *ce);
 void cli_export_close(struct cli_export *ce);
 
+/* The change report (matcher/diff.h) as text (nothing when empty), or as
+ * one JSON object on one line (shape: cli/diff.c; returns 0, or -1 when
+ * out of memory, nothing written). */
+struct diff_report;
+void diff_print_text(FILE *f, const struct diff_report *d);
+int diff_print_json(FILE *f, const struct diff_report *d);
+
 /* Each command gets argv[0] = its name; returns the exit status:
  * 0 done, 1 failed, 2 usage or configuration error. */
 int cmd_check(struct cli *c, int argc, char **argv);

@@ -1,6 +1,8 @@
 /* diff.c - "m365-direct diff OLD NEW [--json]": the change report of the
- * updater for any two endpoint data files.  Exit 0 whether or not they
- * differ, 1 when a file does not load, 2 on a usage error. */
+ * updater for any two endpoint data files (exit 0 whether or not they
+ * differ, 1 when a file does not load, 2 on a usage error), and the
+ * report's printers, which update uses too. */
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +11,361 @@
 #include "diff.h"
 #include "endpoints.h"
 #include "log.h"
+#include "matcher.h"
+
+/* --- the report, printed ------------------------------------------------ *
+ * Text: nothing for an empty report; else a summary line naming all three
+ * categories, a section header only above entries, entry lines starting
+ * "+ ", "- " or "~ "; "-" is no ports, adjacent ports "a,b", runs "a-b".
+ * JSON: one object on one line, every key present (empty arrays included),
+ * categories as check --json writes them, port lists in the web service's
+ * syntax; "tcp"/"udp" in a ports entry only for what changed.
+ * diff_print_json writes nothing rather than half an object when out of
+ * memory; diff_print_text needs no memory. */
+
+enum { SIDE_REMOVED, SIDE_ADDED };
+
+/* Counts of one category: [side][0 names, 1 prefixes]. */
+struct diff_counts {
+	size_t cat[4][2][2];
+	size_t moved, ports;
+};
+
+#define N_CATS 3
+static const enum m365_category cat_order[N_CATS] = {
+	M365_CAT_OPTIMIZE, M365_CAT_ALLOW, M365_CAT_DEFAULT
+};
+
+static unsigned
+cat_index(enum m365_category c)
+{
+	return c >= M365_CAT_DEFAULT && c <= M365_CAT_OPTIMIZE ? (unsigned)c :
+	    0;
+}
+
+static const char *
+cat_title(enum m365_category c)
+{
+	static const char *const t[] = { "None", "Default", "Allow", "Optimize" };
+
+	return t[cat_index(c)];
+}
+
+static void
+report_count(const struct diff_report *d, struct diff_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diff_item *it = &d->items[i];
+
+		if (it->from == M365_CAT_NONE)
+			c->cat[cat_index(it->to)][SIDE_ADDED][it->prefix]++;
+		else if (it->to == M365_CAT_NONE)
+			c->cat[cat_index(it->from)][SIDE_REMOVED][it->prefix]++;
+		else if (diff_item_is_port_change(it))
+			c->ports++;
+		else
+			c->moved++;
+	}
+}
+
+/* Whether it belongs to the added (side) or removed list of cat's names
+ * or prefixes. */
+static bool
+item_in_list(const struct diff_item *it, int side, enum m365_category cat,
+    bool prefix)
+{
+	if (it->prefix != prefix)
+		return false;
+	if (side == SIDE_ADDED)
+		return it->from == M365_CAT_NONE && it->to == cat;
+	return it->to == M365_CAT_NONE && it->from == cat;
+}
+
+static bool
+item_is_move(const struct diff_item *it)
+{
+	return it->from != M365_CAT_NONE && it->to != M365_CAT_NONE &&
+	    it->from != it->to;
+}
+
+/* --- text ----------------------------------------------------------------- */
+
+static void
+text_summary(FILE *f, const struct diff_counts *c)
+{
+	for (int k = 0; k < N_CATS; k++) {
+		const size_t (*n)[2] = c->cat[cat_index(cat_order[k])];
+
+		fprintf(f, "%s +%zu -%zu names, +%zu -%zu prefixes; ",
+		    cat_title(cat_order[k]), n[SIDE_ADDED][0],
+		    n[SIDE_REMOVED][0], n[SIDE_ADDED][1], n[SIDE_REMOVED][1]);
+	}
+	fprintf(f, "%zu moved, %zu port change%s\n", c->moved, c->ports,
+	    c->ports == 1 ? "" : "s");
+}
+
+/* One category's names or prefixes: the added, then the removed. */
+static void
+text_list(FILE *f, const struct diff_report *d, enum m365_category cat,
+    bool prefix, size_t count)
+{
+	if (count == 0)
+		return;
+	fprintf(f, "%s %s:\n", cat_title(cat), prefix ? "prefixes" : "names");
+	for (int side = SIDE_ADDED; side >= SIDE_REMOVED; side--)
+		for (size_t i = 0; i < d->n; i++)
+			if (item_in_list(&d->items[i], side, cat, prefix))
+				fprintf(f, "%c %s\n", side == SIDE_ADDED ?
+				    '+' : '-', d->items[i].text);
+}
+
+static void
+text_moves(FILE *f, const struct diff_report *d, size_t count)
+{
+	if (count == 0)
+		return;
+	fputs("Moved:\n", f);
+	for (size_t i = 0; i < d->n; i++)
+		if (item_is_move(&d->items[i]))
+			fprintf(f, "~ %s: %s -> %s\n", d->items[i].text,
+			    cat_title(d->items[i].from),
+			    cat_title(d->items[i].to));
+}
+
+static const char *
+text_ports(const char *p)
+{
+	return p[0] != '\0' ? p : "-";
+}
+
+static void
+text_port_line(FILE *f, const struct diff_item *it)
+{
+	bool tcp = strcmp(it->tcp[0], it->tcp[1]) != 0;
+	bool udp = strcmp(it->udp[0], it->udp[1]) != 0;
+
+	fprintf(f, "~ %s (%s):", it->text, cat_title(it->to));
+	if (tcp)
+		fprintf(f, " tcp %s -> %s", text_ports(it->tcp[0]),
+		    text_ports(it->tcp[1]));
+	if (udp)
+		fprintf(f, "%s udp %s -> %s", tcp ? ";" : "",
+		    text_ports(it->udp[0]), text_ports(it->udp[1]));
+	fputc('\n', f);
+}
+
+static void
+text_lists(FILE *f, const struct diff_report *d, const struct diff_counts *c)
+{
+	for (int k = 0; k < N_CATS; k++) {
+		const size_t (*n)[2] = c->cat[cat_index(cat_order[k])];
+
+		for (int pfx = 0; pfx < 2; pfx++)
+			text_list(f, d, cat_order[k], pfx,
+			    n[SIDE_ADDED][pfx] + n[SIDE_REMOVED][pfx]);
+	}
+}
+
+void
+diff_print_text(FILE *f, const struct diff_report *d)
+{
+	struct diff_counts c;
+
+	if (diff_is_empty(d))
+		return;
+	report_count(d, &c);
+	text_summary(f, &c);
+	text_lists(f, d, &c);
+	text_moves(f, d, c.moved);
+	if (c.ports > 0)
+		fputs("Ports:\n", f);
+	for (size_t i = 0; i < d->n; i++)
+		if (diff_item_is_port_change(&d->items[i]))
+			text_port_line(f, &d->items[i]);
+}
+
+/* --- JSON ----------------------------------------------------------------- */
+
+/* Adds the four counts of one category to o.  Returns 0, or -1 when out
+ * of memory. */
+static int
+json_counts(cJSON *o, const size_t (*n)[2])
+{
+	return o != NULL &&
+	    cJSON_AddNumberToObject(o, "names_added",
+	    (double)n[SIDE_ADDED][0]) != NULL &&
+	    cJSON_AddNumberToObject(o, "names_removed",
+	    (double)n[SIDE_REMOVED][0]) != NULL &&
+	    cJSON_AddNumberToObject(o, "prefixes_added",
+	    (double)n[SIDE_ADDED][1]) != NULL &&
+	    cJSON_AddNumberToObject(o, "prefixes_removed",
+	    (double)n[SIDE_REMOVED][1]) != NULL ? 0 : -1;
+}
+
+/* The summary object.  Returns it, or NULL when out of memory. */
+static cJSON *
+json_summary(const struct diff_counts *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	int rc = o != NULL ? 0 : -1;
+
+	for (int k = 0; rc == 0 && k < N_CATS; k++)
+		rc = json_counts(cJSON_AddObjectToObject(o,
+		    matcher_category_name(cat_order[k])), c->cat[cat_index(cat_order[k])]);
+	if (rc != 0 || cJSON_AddNumberToObject(o, "moved",
+	    (double)c->moved) == NULL || cJSON_AddNumberToObject(o, "ports",
+	    (double)c->ports) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Appends a string to arr.  Returns 0, or -1 when out of memory. */
+static int
+json_push(cJSON *arr, const char *s)
+{
+	cJSON *v = cJSON_CreateString(s);
+
+	if (v == NULL || !cJSON_AddItemToArray(arr, v)) {
+		cJSON_Delete(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* {"optimize": {"names": [...], "prefixes": [...]}, ...} of one side. */
+static cJSON *
+json_side(const struct diff_report *d, int side)
+{
+	cJSON *o = cJSON_CreateObject();
+	int rc = o != NULL ? 0 : -1;
+
+	for (int k = 0; rc == 0 && k < N_CATS; k++) {
+		cJSON *cat = cJSON_AddObjectToObject(o, matcher_category_name(cat_order[k]));
+
+		for (int pfx = 0; rc == 0 && pfx < 2; pfx++) {
+			cJSON *arr = cat == NULL ? NULL : cJSON_AddArrayToObject(
+			    cat, pfx ? "prefixes" : "names");
+
+			rc = arr != NULL ? 0 : -1;
+			for (size_t i = 0; rc == 0 && i < d->n; i++)
+				if (item_in_list(&d->items[i], side,
+				    cat_order[k], pfx))
+					rc = json_push(arr, d->items[i].text);
+		}
+	}
+	if (rc != 0) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Adds the "entry" and "kind" of it to o.  Returns 0, or -1. */
+static int
+json_entry(cJSON *o, const struct diff_item *it)
+{
+	return cJSON_AddStringToObject(o, "entry", it->text) != NULL &&
+	    cJSON_AddStringToObject(o, "kind", it->prefix ? "prefix" :
+	    "name") != NULL ? 0 : -1;
+}
+
+/* Adds key: {"from": a, "to": b} to o when a and b differ.  Returns 0, or
+ * -1 when out of memory. */
+static int
+json_change(cJSON *o, const char *key, const char *a, const char *b)
+{
+	cJSON *c;
+
+	if (strcmp(a, b) == 0)
+		return 0;
+	c = cJSON_AddObjectToObject(o, key);
+	return c != NULL && cJSON_AddStringToObject(c, "from", a) != NULL &&
+	    cJSON_AddStringToObject(c, "to", b) != NULL ? 0 : -1;
+}
+
+/* The object of one move or port change.  Returns it, or NULL. */
+static cJSON *
+json_item(const struct diff_item *it)
+{
+	cJSON *o = cJSON_CreateObject();
+	int rc = o != NULL ? json_entry(o, it) : -1;
+
+	if (rc == 0 && diff_item_is_port_change(it))
+		rc = cJSON_AddStringToObject(o, "category",
+		    matcher_category_name(it->to)) != NULL &&
+		    json_change(o, "tcp", it->tcp[0], it->tcp[1]) == 0 &&
+		    json_change(o, "udp", it->udp[0], it->udp[1]) == 0 ? 0 : -1;
+	else if (rc == 0)
+		rc = cJSON_AddStringToObject(o, "from",
+		    matcher_category_name(it->from)) != NULL &&
+		    cJSON_AddStringToObject(o, "to", matcher_category_name(it->to)) != NULL ?
+		    0 : -1;
+	if (rc != 0) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The array of moves (ports false) or port changes (ports true). */
+static cJSON *
+json_changes(const struct diff_report *d, bool ports)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr != NULL && i < d->n; i++) {
+		const struct diff_item *it = &d->items[i];
+		cJSON *o;
+
+		if (ports ? !diff_item_is_port_change(it) : !item_is_move(it))
+			continue;
+		if ((o = json_item(it)) == NULL ||
+		    !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
+/* Adds item as key to o, or deletes it.  Returns 0, or -1 (item NULL or
+ * out of memory). */
+static int
+json_attach(cJSON *o, const char *key, cJSON *item)
+{
+	if (item == NULL || !cJSON_AddItemToObject(o, key, item)) {
+		cJSON_Delete(item);
+		return -1;
+	}
+	return 0;
+}
+
+int
+diff_print_json(FILE *f, const struct diff_report *d)
+{
+	struct diff_counts c;
+	cJSON *o = cJSON_CreateObject();
+	char *text = NULL;
+	int rc;
+
+	report_count(d, &c);
+	if (o != NULL && json_attach(o, "summary", json_summary(&c)) == 0 &&
+	    json_attach(o, "added", json_side(d, SIDE_ADDED)) == 0 &&
+	    json_attach(o, "removed", json_side(d, SIDE_REMOVED)) == 0 &&
+	    json_attach(o, "moved", json_changes(d, false)) == 0 &&
+	    json_attach(o, "ports", json_changes(d, true)) == 0)
+		text = cJSON_PrintUnformatted(o);
+	rc = text != NULL ? 0 : -1;     /* decided before text is freed */
+	if (text != NULL)
+		fprintf(f, "%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+	return rc;
+}
 
 int
 cmd_diff(struct cli *c, int argc, char **argv)
