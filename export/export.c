@@ -132,13 +132,10 @@ static int
 cmp_prefix_entry(const void *a, const void *b)
 {
 	const struct export_prefix *x = a, *y = b;
-	int c = ip_cmp(&x->prefix.addr, &y->prefix.addr);
+	int c = prefix_cmp(&x->prefix, &y->prefix);
 
-	if (c != 0)
-		return c;
-	if (x->prefix.len != y->prefix.len)
-		return x->prefix.len < y->prefix.len ? -1 : 1;
-	return (int)y->category - (int)x->category;
+	/* equal prefixes: the highest category first (kept by dedup) */
+	return c != 0 ? c : (int)y->category - (int)x->category;
 }
 
 /* Sorts and keeps the first of equal entries (the highest category).
@@ -235,8 +232,6 @@ collect(struct export_ctx *x, unsigned mask)
 static int
 make_header(struct export_ctx *x, unsigned mask)
 {
-	static const char *const cats[] = { "none", "default", "allow",
-	    "optimize" };
 	const struct m365_policy *p = x->policy;
 	const struct export_source *src = &x->source;
 	struct buf b = BUF_INIT(EXPORT_MAX_BYTES);
@@ -255,7 +250,8 @@ make_header(struct export_ctx *x, unsigned mask)
 	buf_printf(&b, ").\nPolicy: direct categories ");
 	for (int c = M365_CAT_OPTIMIZE; c >= M365_CAT_DEFAULT; c--)
 		if (mask & (1u << c)) {
-			buf_printf(&b, "%s%s", any ? ", " : "", cats[c]);
+			buf_printf(&b, "%s%s", any ? ", " : "",
+			    matcher_category_name((enum m365_category)c));
 			any = true;
 		}
 	buf_printf(&b, "%s; service areas %s", any ? "" : "none",
