@@ -13,7 +13,6 @@
 #include "cli.h"
 #include "diff.h"
 #include "log.h"
-#include "parse.h"
 #include "update.h"
 
 static int
@@ -38,9 +37,11 @@ bad_option(const char *opt, const char *arg, const char *expected)
 	return update_usage();
 }
 
-/* Applies the command line over the configuration; returns 0 or 2. */
+/* Applies the command line over the configuration, each option through
+ * the same setter (and checks) as its key in the file; returns 0 or 2. */
 static int
-parse_update_args(bool *force, struct m365_update *cu, int argc, char **argv)
+parse_update_args(bool *force, struct m365_config *cfg, int argc,
+    char **argv)
 {
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
@@ -53,67 +54,29 @@ parse_update_args(bool *force, struct m365_update *cu, int argc, char **argv)
 		{ "retry-delay", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
-	uint64_t n;
-	int ch;
+	/* the key each option sets, by its index in opts */
+	static const char *const keys[] = { NULL, "base_url", "instance",
+	    "ca_file", "proxy", "timeout", "retries", "retry_delay" };
+	char why[1024];
+	int ch, li;
 
 	optind = 0;     /* GNU: rescan from argv[1] */
 	opterr = 0;     /* our own messages, with the program's name */
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		char **slot = ch == 'b' ? &cu->base_url : ch == 'i' ?
-		    &cu->instance : ch == 'a' ? &cu->ca_file : ch == 'p' ?
-		    &cu->proxy : NULL;
-
+	while ((ch = getopt_long(argc, argv, "+", opts, &li)) != -1) {
 		if (ch == 'f') {
 			*force = true;
-		} else if (slot != NULL) {
-			free(*slot);
-			if ((*slot = strdup(optarg)) == NULL)
-				return 2;
-		} else if (ch == 't') {
-			if (parse_uint(optarg, strlen(optarg), M365_MAX_TIMEOUT,
-			    &n) != 0 || n == 0)
-				return bad_option("--timeout", optarg, "1..3600 seconds");
-			cu->timeout = (unsigned)n;
-		} else if (ch == 'r') {
-			if (parse_uint(optarg, strlen(optarg), M365_MAX_RETRIES,
-			    &n) != 0)
-				return bad_option("--retries", optarg, "0..10");
-			cu->retries = (unsigned)n;
-		} else if (ch == 'd') {
-			if (parse_millis(optarg, strlen(optarg),
-			    M365_MAX_RETRY_DELAY_MS, &n) != 0)
-				return bad_option("--retry-delay", optarg,
-				    "0..600 seconds");
-			cu->retry_delay_ms = (unsigned)n;
-		} else {
+		} else if (ch == '?' || ch == ':') {
 			return bad_option(argv[optind - 1], NULL,
 			    "unknown option or missing argument");
+		} else if (config_set(cfg, keys[li], optarg, why,
+		    sizeof(why)) != 0) {
+			log_warnx("update: --%s %s: %s", opts[li].name, optarg,
+			    why);
+			return update_usage();
 		}
 	}
 	if (optind != argc)
 		return bad_option(argv[optind], NULL, "unexpected argument");
-	return 0;
-}
-
-/* Checks the settings that come from either place; returns 0 or 2. */
-static int
-check_settings(const struct m365_update *cu)
-{
-	if (strncmp(cu->base_url, "https://", 8) != 0 &&
-	    strncmp(cu->base_url, "file://", 7) != 0) {
-		log_warnx("update: --base-url: only https:// and file:// are "
-		    "accepted: %s", cu->base_url);
-		return 2;
-	}
-	if (!config_instance_valid(cu->instance)) {
-		log_warnx("update: --instance: \"%s\" is not Worldwide, USGovDoD, "
-		    "USGovGCCHigh or China", cu->instance);
-		return 2;
-	}
-	if (cu->timeout == 0) {
-		log_warnx("update: timeout must be at least 1 second");
-		return 2;
-	}
 	return 0;
 }
 
@@ -138,20 +101,20 @@ cmd_update(struct cli *c, int argc, char **argv)
 {
 	struct update_opts o = { .report = print_report };
 	struct update_result res;
+	struct m365_update settings;
 	int rc;
 
 	if (cli_load_config(c) != 0)
 		return 2;
-	if ((rc = parse_update_args(&o.force, &c->cfg.update, argc,
-	    argv)) != 0 ||
-	    (rc = check_settings(&c->cfg.update)) != 0)
+	if ((rc = parse_update_args(&o.force, &c->cfg, argc, argv)) != 0)
 		return rc;
 	if (c->data_opt != NULL) {
 		log_warnx("update: --data does not apply: update writes the cache");
 		return 2;
 	}
 	o.state_dir = c->cfg.state_dir;
-	o.cfg = &c->cfg.update;
+	update_settings(&settings, &c->cfg);
+	o.cfg = &settings;
 	o.service_areas = &c->cfg.policy.service_areas;
 	rc = update_run(&o, &res) == UPDATE_FAILED ? 1 : 0;
 	if (res.hook == UPDATE_HOOK_FAILED)

@@ -346,7 +346,7 @@ update_run(const struct update_opts *o, struct update_result *res)
 	if (o->report != NULL)
 		o->report(res, o->report_arg);
 	if (u.hook_due)
-		run_hook(&o->cfg->on_change, res);
+		run_hook(o->cfg->on_change, res);
 	if (lock >= 0)
 		close(lock);
 	return res->status;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "diff.h"
 #include "fetch.h"
+#include "settings.h"
 
 #define UPDATE_MSG_MAX 1024
 

@@ -13,6 +13,7 @@
 #include "endpoints.h"
 #include "file.h"
 #include "host.h"
+#include "log.h"
 #include "parse.h"
 
 struct cfg_ctx {
@@ -49,7 +50,9 @@ cfg_error(struct cfg_ctx *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (x->line > 0)
+	if (x->path == NULL)            /* config_set */
+		snprintf(full, sizeof(full), "%s", msg);
+	else if (x->line > 0)
 		snprintf(full, sizeof(full), "%s:%u: %s", x->path, x->line, msg);
 	else
 		snprintf(full, sizeof(full), "%s: %s", x->path, msg);
@@ -213,6 +216,19 @@ struct config_key {
 
 #define OFF(field) offsetof(struct m365_config, field)
 
+/* The updater's keys (feed/settings.c reads them): their slots in other[]. */
+enum {
+	O_BASE_URL, O_INSTANCE, O_TENANT, O_NO_IPV6, O_CA_FILE, O_PROXY,
+	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_ON_CHANGE, N_OTHER
+};
+_Static_assert(N_OTHER <= CONFIG_MAX_OTHER, "other[] too small");
+#define OTHER(slot) OFF(other[slot])
+
+#define DEFAULT_BASE_URL "https://endpoints.office.com"
+#define MAX_TIMEOUT 3600                /* seconds */
+#define MAX_RETRIES 10
+#define MAX_RETRY_DELAY_MS 600000
+
 static const struct config_key keys[] = {
 	{ "state_dir", KEY_PATH, OFF(state_dir), 0, 0, M365_DEFAULT_STATE_DIR,
 	    "where the cached endpoint data lives" },
@@ -228,25 +244,25 @@ static const struct config_key keys[] = {
 	    "host patterns or CIDRs that always go direct" },
 	{ "never_direct", KEY_ENTRIES, OFF(policy.never_direct), 0, 0, NULL,
 	    "host patterns or CIDRs that never go direct; wins over all" },
-	{ "base_url", KEY_URL, OFF(update.base_url), 0, 0,
-	    M365_DEFAULT_BASE_URL, "where update fetches from" },
-	{ "instance", KEY_INSTANCE, OFF(update.instance), 0, 0,
-	    M365_DEFAULT_INSTANCE, "which cloud's data" },
-	{ "tenant", KEY_STRING, OFF(update.tenant), 0, 0, NULL,
+	{ "base_url", KEY_URL, OTHER(O_BASE_URL), 0, 0,
+	    DEFAULT_BASE_URL, "where update fetches from" },
+	{ "instance", KEY_INSTANCE, OTHER(O_INSTANCE), 0, 0,
+	    "Worldwide", "which cloud's data" },
+	{ "tenant", KEY_STRING, OTHER(O_TENANT), 0, 0, NULL,
 	    "TenantName= for tenant-specific names" },
-	{ "no_ipv6", KEY_BOOL, OFF(update.no_ipv6), 0, 0, "no",
+	{ "no_ipv6", KEY_BOOL, OTHER(O_NO_IPV6), 0, 0, "no",
 	    "leave out IPv6 prefixes (NoIPv6=true)" },
-	{ "ca_file", KEY_STRING, OFF(update.ca_file), 0, 0, NULL,
+	{ "ca_file", KEY_STRING, OTHER(O_CA_FILE), 0, 0, NULL,
 	    "a CA bundle for update instead of the system's" },
-	{ "proxy", KEY_STRING, OFF(update.proxy), 0, 0, NULL,
+	{ "proxy", KEY_STRING, OTHER(O_PROXY), 0, 0, NULL,
 	    "a proxy for update (else https_proxy, no_proxy)" },
-	{ "timeout", KEY_NUMBER, OFF(update.timeout), 0, M365_MAX_TIMEOUT,
+	{ "timeout", KEY_NUMBER, OTHER(O_TIMEOUT), 1, MAX_TIMEOUT,
 	    "60", "seconds a request of update may take" },
-	{ "retries", KEY_NUMBER, OFF(update.retries), 0, M365_MAX_RETRIES,
+	{ "retries", KEY_NUMBER, OTHER(O_RETRIES), 0, MAX_RETRIES,
 	    "3", "retries after a timeout, connection error or 5xx" },
-	{ "retry_delay", KEY_SECONDS, OFF(update.retry_delay_ms), 0,
-	    M365_MAX_RETRY_DELAY_MS, "2", "the first delay between retries" },
-	{ "on_change", KEY_ARGV, OFF(update.on_change), 0, 0, NULL,
+	{ "retry_delay", KEY_SECONDS, OTHER(O_RETRY_DELAY), 0,
+	    MAX_RETRY_DELAY_MS, "2", "the first delay between retries" },
+	{ "on_change", KEY_ARGV, OTHER(O_ON_CHANGE), 0, 0, NULL,
 	    "a command run (no shell) after an install that changed the data" },
 	{ "verify_sni", KEY_VERIFY, OFF(sni.verify_dns), 0, 0, "off",
 	    "dns: the helper checks an IP only its SNI vouches for in DNS" },
@@ -263,6 +279,33 @@ static void *
 field(struct m365_config *c, const struct config_key *k)
 {
 	return (char *)c + k->off;
+}
+
+/* How a key's value is stored, whatever its syntax. */
+enum value_kind { KIND_STRING, KIND_NUMBER, KIND_BOOL, KIND_LIST };
+
+static enum value_kind
+value_kind(enum key_type t)
+{
+	switch (t) {
+	case KEY_PATH:
+	case KEY_STRING:
+	case KEY_URL:
+	case KEY_INSTANCE:
+		return KIND_STRING;
+	case KEY_BOOL:
+	case KEY_VERIFY:
+		return KIND_BOOL;
+	case KEY_WORDS:
+	case KEY_ENTRIES:
+	case KEY_ARGV:
+		return KIND_LIST;
+	case KEY_NUMBER:
+	case KEY_SECONDS:
+	case KEY_CATEGORIES:
+		break;
+	}
+	return KIND_NUMBER;
 }
 
 /* Replaces *slot with a copy of value. */
@@ -405,16 +448,79 @@ set_key_value(struct cfg_ctx *x, size_t index, const char *value)
 	}
 }
 
+/* The index of key in keys[], or -1. */
+static ptrdiff_t
+key_index(const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(key, keys[i].name) == 0)
+			return (ptrdiff_t)i;
+	return -1;
+}
+
 static void
 set_key(struct cfg_ctx *x, const char *key, const char *value)
 {
-	for (size_t i = 0; i < N_KEYS; i++) {
-		if (strcmp(key, keys[i].name) == 0) {
-			set_key_value(x, i, value);
-			return;
-		}
+	ptrdiff_t i = key_index(key);
+
+	if (i < 0)
+		cfg_error(x, "unknown key \"%s\"", key);
+	else
+		set_key_value(x, (size_t)i, value);
+}
+
+int
+config_set(struct m365_config *c, const char *key, const char *value,
+    char *why, size_t why_len)
+{
+	struct config_errors errs = { 0 };
+	struct cfg_ctx x = { c, NULL, 0, &errs, ~0u };
+	int rc;
+
+	set_key(&x, key, value);
+	rc = errs.n > 0 || errs.dropped > 0 ? -1 : 0;
+	if (rc != 0 && why_len > 0)
+		snprintf(why, why_len, "%s", errs.n > 0 ? errs.msg[0] :
+		    "out of memory");
+	config_errors_free(&errs);
+	return rc;
+}
+
+/* Key k of kind want, for a getter; anything else is the caller's bug. */
+static const void *
+get_field(const struct m365_config *c, const char *key, enum value_kind want)
+{
+	ptrdiff_t i = key_index(key);
+
+	if (i < 0 || value_kind(keys[i].type) != want) {
+		log_warnx("config: no key \"%s\" of that kind (a bug)", key);
+		abort();
 	}
-	cfg_error(x, "unknown key \"%s\"", key);
+	return (const char *)c + keys[i].off;
+}
+
+const char *
+config_get_string(const struct m365_config *c, const char *key)
+{
+	return *(char *const *)get_field(c, key, KIND_STRING);
+}
+
+unsigned
+config_get_number(const struct m365_config *c, const char *key)
+{
+	return *(const unsigned *)get_field(c, key, KIND_NUMBER);
+}
+
+bool
+config_get_bool(const struct m365_config *c, const char *key)
+{
+	return *(const bool *)get_field(c, key, KIND_BOOL);
+}
+
+const struct m365_strlist *
+config_get_list(const struct m365_config *c, const char *key)
+{
+	return get_field(c, key, KIND_LIST);
 }
 
 size_t
@@ -531,21 +637,21 @@ config_load(struct m365_config *c, const char *path, bool required,
 void
 config_free(struct m365_config *c)
 {
-	free(c->state_dir);
-	c->state_dir = NULL;
-	strlist_clear(&c->policy.service_areas);
-	strlist_clear(&c->policy.extra_direct);
-	strlist_clear(&c->policy.never_direct);
-	free(c->update.base_url);
-	free(c->update.instance);
-	free(c->update.ca_file);
-	free(c->update.proxy);
-	free(c->update.tenant);
-	c->update.base_url = c->update.instance = c->update.ca_file = NULL;
-	c->update.proxy = c->update.tenant = NULL;
-	strlist_clear(&c->update.on_change);
-	free(c->sni.dns_servers);
-	c->sni.dns_servers = NULL;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		void *f = field(c, &keys[i]);
+
+		switch (value_kind(keys[i].type)) {
+		case KIND_STRING:
+			free(*(char **)f);
+			*(char **)f = NULL;
+			break;
+		case KIND_LIST:
+			strlist_clear(f);
+			break;
+		default:
+			break;
+		}
+	}
 }
 
 void

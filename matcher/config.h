@@ -29,26 +29,6 @@ struct m365_policy {
 	struct m365_strlist never_direct;
 };
 
-/* How m365-direct update fetches (feed/fetch.h). */
-struct m365_update {
-	char *base_url;                 /* https://… or file://… */
-	char *instance;                 /* Worldwide, USGovDoD, USGovGCCHigh, China */
-	char *ca_file;                  /* NULL: the system's CAs */
-	char *proxy;                    /* NULL: https_proxy / no_proxy */
-	char *tenant;                   /* NULL: none (TenantName=) */
-	bool no_ipv6;                   /* NoIPv6=true */
-	unsigned timeout;               /* seconds per request */
-	unsigned retries;               /* after the first try */
-	unsigned retry_delay_ms;        /* first backoff; doubles */
-	struct m365_strlist on_change;  /* argv run after a change; no shell */
-};
-
-#define M365_DEFAULT_BASE_URL "https://endpoints.office.com"
-#define M365_DEFAULT_INSTANCE "Worldwide"
-#define M365_MAX_TIMEOUT 3600
-#define M365_MAX_RETRIES 10
-#define M365_MAX_RETRY_DELAY_MS 600000
-
 /* How the helper checks a TLS SNI it cannot vouch for by the rules alone
  * (DESIGN.md §3 "Identity"; helper/resolve.h). */
 struct m365_sni {
@@ -59,11 +39,25 @@ struct m365_sni {
 
 #define M365_MAX_DNS_TIMEOUT_MS 2000
 
+/* A value as the reader keeps it for a key that another part owns (the
+ * updater's: feed/settings.h); read it with config_get_*. */
+union config_value {
+	char *s;                        /* paths, URLs, words */
+	unsigned n;                     /* numbers; seconds in milliseconds */
+	bool b;
+	struct m365_strlist l;          /* lists, a command's argv */
+};
+
+#define CONFIG_MAX_OTHER 24
+
+/* The whole file.  The reader knows every key (its grammar: one table in
+ * config.c); the matcher's settings and the helper's SNI check are typed
+ * fields here, the others wait in other[] for the part that uses them. */
 struct m365_config {
 	char *state_dir;
 	struct m365_policy policy;
-	struct m365_update update;
 	struct m365_sni sni;
+	union config_value other[CONFIG_MAX_OTHER];
 };
 
 struct config_errors {
@@ -86,6 +80,22 @@ int config_init(struct m365_config *c);
  * ("file:line: message"); *c then holds what was read before, not applied. */
 int config_load(struct m365_config *c, const char *path, bool required,
     struct config_errors *errs);
+
+/* Sets key from value as one more line of the file would: for a command
+ * line's options over the file.  Returns 0, or -1 with the message in
+ * why ("key: ..."). */
+int config_set(struct m365_config *c, const char *key, const char *value,
+    char *why, size_t why_len);
+
+/* The value of a key, as config_init, config_load and config_set left it.
+ * key must be a key of that kind (a string, a number or seconds in
+ * milliseconds, a yes/no, a list); anything else is a programming error
+ * and aborts.  Strings may be NULL (not set); all are borrowed from c. */
+const char *config_get_string(const struct m365_config *c, const char *key);
+unsigned config_get_number(const struct m365_config *c, const char *key);
+bool config_get_bool(const struct m365_config *c, const char *key);
+const struct m365_strlist *config_get_list(const struct m365_config *c,
+    const char *key);
 
 void config_free(struct m365_config *c);
 void config_errors_free(struct config_errors *e);

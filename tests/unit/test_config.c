@@ -109,6 +109,17 @@ check_defaults(const struct m365_config *c)
 	assert_false(c->sni.verify_dns);
 	assert_null(c->sni.dns_servers);
 	assert_int_equal(c->sni.dns_timeout_ms, 2000);
+	assert_string_equal(config_get_string(c, "base_url"),
+	    "https://endpoints.office.com");
+	assert_string_equal(config_get_string(c, "instance"), "Worldwide");
+	assert_null(config_get_string(c, "tenant"));
+	assert_null(config_get_string(c, "ca_file"));
+	assert_null(config_get_string(c, "proxy"));
+	assert_false(config_get_bool(c, "no_ipv6"));
+	assert_int_equal(config_get_number(c, "timeout"), 60);
+	assert_int_equal(config_get_number(c, "retries"), 3);
+	assert_int_equal(config_get_number(c, "retry_delay"), 2000);
+	assert_int_equal(config_get_list(c, "on_change")->n, 0);
 }
 
 static void
@@ -181,6 +192,85 @@ test_every_key(void **state)
 	assert_true(l.c.sni.verify_dns);
 	assert_string_equal(l.c.sni.dns_servers, "127.0.0.1:5353,[::1]:53");
 	assert_int_equal(l.c.sni.dns_timeout_ms, 500);
+	unload(&l);
+}
+
+/* The updater's keys: kept by the reader for feed/settings.c. */
+static void
+test_updater_keys(void **state)
+{
+	static const char text[] =
+	    "base_url = file:///srv/mirror\n"
+	    "instance = USGovGCCHigh\n"
+	    "tenant = contoso\n"
+	    "no_ipv6 = yes\n"
+	    "ca_file = /etc/ssl/mirror.pem\n"
+	    "proxy = http://proxy.example:3128\n"
+	    "timeout = 3600\n"
+	    "retries = 0\n"
+	    "retry_delay = 0.25\n"
+	    "on_change = /usr/bin/m365-direct export --format squid\n";
+	static const char *const argv[] = { "/usr/bin/m365-direct", "export",
+	    "--format", "squid" };
+	struct loaded l;
+
+	(void)state;
+	load_text(&l, text, sizeof(text) - 1);
+	expect_clean(&l);
+	assert_string_equal(config_get_string(&l.c, "base_url"),
+	    "file:///srv/mirror");
+	assert_string_equal(config_get_string(&l.c, "instance"), "USGovGCCHigh");
+	assert_string_equal(config_get_string(&l.c, "tenant"), "contoso");
+	assert_true(config_get_bool(&l.c, "no_ipv6"));
+	assert_string_equal(config_get_string(&l.c, "ca_file"),
+	    "/etc/ssl/mirror.pem");
+	assert_string_equal(config_get_string(&l.c, "proxy"),
+	    "http://proxy.example:3128");
+	assert_int_equal(config_get_number(&l.c, "timeout"), 3600);
+	assert_int_equal(config_get_number(&l.c, "retries"), 0);
+	assert_int_equal(config_get_number(&l.c, "retry_delay"), 250);
+	assert_true(list_is(config_get_list(&l.c, "on_change"), argv, 4));
+	/* the policy's keys read the same way as their fields */
+	assert_int_equal(config_get_number(&l.c, "direct_categories"),
+	    DEFAULT_MASK);
+	assert_string_equal(config_get_string(&l.c, "state_dir"),
+	    M365_DEFAULT_STATE_DIR);
+	unload(&l);
+}
+
+/* config_set: a command-line option over the file, with the file's
+ * checks and a message without a file name. */
+static void
+test_set(void **state)
+{
+	static const char text[] = "timeout = 5\nnever_direct = a.example\n";
+	static const char *const never[] = { "a.example", "b.example" };
+	struct loaded l;
+	char why[256];
+
+	(void)state;
+	load_text(&l, text, sizeof(text) - 1);
+	expect_clean(&l);
+	assert_int_equal(config_set(&l.c, "timeout", "30", why, sizeof(why)),
+	    0);
+	assert_int_equal(config_get_number(&l.c, "timeout"), 30);
+	/* a list key given again adds, as a later line does */
+	assert_int_equal(config_set(&l.c, "never_direct", "b.example", why,
+	    sizeof(why)), 0);
+	assert_true(list_is(&l.c.policy.never_direct, never, 2));
+	assert_int_equal(config_set(&l.c, "timeout", "0", why, sizeof(why)),
+	    -1);
+	assert_string_equal(why, "timeout: \"0\" is not a number from 1 to "
+	    "3600");
+	assert_int_equal(config_get_number(&l.c, "timeout"), 30);
+	assert_int_equal(config_set(&l.c, "base_url", "http://x", why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "base_url"));
+	assert_string_equal(config_get_string(&l.c, "base_url"),
+	    "https://endpoints.office.com");
+	assert_int_equal(config_set(&l.c, "nonsense", "1", why, sizeof(why)),
+	    -1);
+	assert_string_equal(why, "unknown key \"nonsense\"");
 	unload(&l);
 }
 
@@ -334,6 +424,13 @@ static const struct err_line err_lines[] = {
 	{ "dns_timeout = 0", "dns_timeout" },
 	{ "dns_timeout = -1", "dns_timeout" },
 	{ "dns_timeout = 1s", "dns_timeout" },
+	{ "base_url = http://endpoints.office.com", "base_url" },
+	{ "instance = Mars", "instance" },
+	{ "timeout = 0", "timeout" },
+	{ "timeout = 3601", "timeout" },
+	{ "retries = 11", "retries" },
+	{ "retry_delay = 600.001", "retry_delay" },
+	{ "no_ipv6 = maybe", "no_ipv6" },
 };
 
 /* Each bad line alone: one error, "file:1: ...". */
@@ -702,6 +799,10 @@ main(void)
 		suite_add(&s, test_neutral, (void *)neutral[i],
 		    "blank and comment lines %zu", i);
 	suite_add(&s, test_every_key, NULL, "every key");
+	suite_add(&s, test_updater_keys, NULL,
+	    "the updater's keys, read with config_get_*");
+	suite_add(&s, test_set, NULL,
+	    "config_set: an option over the file, with the file's checks");
 	suite_add(&s, test_layout, NULL,
 	    "blanks, tabs, CRLF, trailing comments, = in a value");
 	for (size_t i = 0; i < sizeof(cat_cases) / sizeof(cat_cases[0]); i++)

@@ -173,6 +173,7 @@ struct env {
 	char mirror[128], state[128], base_url[160];
 	char instance[16];
 	char *hook_argv[4];
+	struct m365_strlist hook;
 	struct m365_update cfg;
 	struct m365_strlist areas;
 	struct update_opts o;
@@ -199,6 +200,7 @@ env_open(struct env *e)
 	e->cfg.base_url = e->base_url;
 	e->cfg.instance = e->instance;
 	e->cfg.timeout = 10;
+	e->cfg.on_change = &e->hook;     /* none */
 	e->o.state_dir = e->state;      /* made by the first run */
 	e->o.cfg = &e->cfg;
 	e->o.service_areas = &e->areas;
@@ -441,7 +443,7 @@ test_hook(void **state)
 	snprintf(hook_file, sizeof(hook_file), "%s/hook-ran", e.root);
 	e.hook_argv[0] = touch;
 	e.hook_argv[1] = hook_file;
-	e.cfg.on_change = (struct m365_strlist){ e.hook_argv, 2 };
+	e.hook = (struct m365_strlist){ e.hook_argv, 2 };
 
 	/* a first install runs it, after the report */
 	mirror_serve(&e, V1, FEED_C2022);
@@ -478,7 +480,7 @@ test_hook(void **state)
 
 	/* a failing hook is reported; the install stands */
 	e.hook_argv[0] = false_cmd;
-	e.cfg.on_change.n = 1;
+	e.hook.n = 1;
 	mirror_serve(&e, V2, FEED_C2025);
 	run_seen(&e, &seen, &res);
 	assert_int_equal(res.status, UPDATE_INSTALLED);
@@ -524,6 +526,59 @@ test_strerror(void **state)
 	update_result_free(NULL);
 }
 
+/* update_settings: the updater's keys of the configuration, typed. */
+static void
+test_settings(void **state)
+{
+	struct m365_config c;
+	struct m365_update u;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(config_init(&c), 0);
+	update_settings(&u, &c);
+	assert_string_equal(u.base_url, "https://endpoints.office.com");
+	assert_string_equal(u.instance, "Worldwide");
+	assert_null(u.ca_file);
+	assert_null(u.proxy);
+	assert_null(u.tenant);
+	assert_false(u.no_ipv6);
+	assert_int_equal(u.timeout, 60);
+	assert_int_equal(u.retries, 3);
+	assert_int_equal(u.retry_delay_ms, 2000);
+	assert_int_equal(u.on_change->n, 0);
+	assert_int_equal(config_set(&c, "base_url", "file:///m", why,
+	    sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "instance", "China", why,
+	    sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "ca_file", "/ca.pem", why,
+	    sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "proxy", "http://p:3128", why,
+	    sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "tenant", "contoso", why,
+	    sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "no_ipv6", "yes", why, sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "timeout", "7", why, sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "retries", "10", why, sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "retry_delay", "0.5", why,
+	    sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "on_change", "/bin/true now", why,
+	    sizeof(why)), 0);
+	update_settings(&u, &c);
+	assert_string_equal(u.base_url, "file:///m");
+	assert_string_equal(u.instance, "China");
+	assert_string_equal(u.ca_file, "/ca.pem");
+	assert_string_equal(u.proxy, "http://p:3128");
+	assert_string_equal(u.tenant, "contoso");
+	assert_true(u.no_ipv6);
+	assert_int_equal(u.timeout, 7);
+	assert_int_equal(u.retries, 10);
+	assert_int_equal(u.retry_delay_ms, 500);
+	assert_int_equal(u.on_change->n, 2);
+	assert_string_equal(u.on_change->v[1], "now");
+	config_free(&c);
+}
+
 int
 main(void)
 {
@@ -531,6 +586,8 @@ main(void)
 	int rc;
 
 	suite_add(&s, test_strerror, NULL, "update_strerror: status.json's words");
+	suite_add(&s, test_settings, NULL,
+	    "update_settings: the updater's keys, typed");
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		suite_add(&s, test_scenario, (void *)&scenarios[i], "%s",
 		    scenarios[i].name);

@@ -1,0 +1,17 @@
+/* settings.c - see settings.h. */
+#include "settings.h"
+
+void
+update_settings(struct m365_update *u, const struct m365_config *c)
+{
+	u->base_url = config_get_string(c, "base_url");
+	u->instance = config_get_string(c, "instance");
+	u->ca_file = config_get_string(c, "ca_file");
+	u->proxy = config_get_string(c, "proxy");
+	u->tenant = config_get_string(c, "tenant");
+	u->no_ipv6 = config_get_bool(c, "no_ipv6");
+	u->timeout = config_get_number(c, "timeout");
+	u->retries = config_get_number(c, "retries");
+	u->retry_delay_ms = config_get_number(c, "retry_delay");
+	u->on_change = config_get_list(c, "on_change");
+}
