@@ -255,12 +255,7 @@ cmp_name(const void *a, const void *b)
 static int
 cmp_prefix(const void *a, const void *b)
 {
-	const struct ip_prefix *x = a, *y = b;
-	int c = ip_cmp(&x->addr, &y->addr);
-
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
+	return prefix_cmp(a, b);
 }
 
 /* The number of distinct elements of v[0..n) (n elements of size bytes),

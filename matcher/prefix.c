@@ -290,8 +290,8 @@ struct keyed {
 	uint32_t index;
 };
 
-static int
-cmp_prefix(const struct ip_prefix *a, const struct ip_prefix *b)
+int
+prefix_cmp(const struct ip_prefix *a, const struct ip_prefix *b)
 {
 	int c = ip_cmp(&a->addr, &b->addr);
 
@@ -304,7 +304,7 @@ static int
 cmp_keyed(const void *pa, const void *pb)
 {
 	const struct keyed *a = pa, *b = pb;
-	int c = cmp_prefix(&a->p, &b->p);
+	int c = prefix_cmp(&a->p, &b->p);
 
 	if (c != 0)
 		return c;
@@ -414,7 +414,7 @@ prefix_table_new(const struct ip_prefix *prefixes, size_t n)
 
 		t->order[i] = k[i].index;
 
-		if (t->n_uniq == 0 || cmp_prefix(&t->uniq[t->n_uniq - 1], p) != 0) {
+		if (t->n_uniq == 0 || prefix_cmp(&t->uniq[t->n_uniq - 1], p) != 0) {
 			t->first[t->n_uniq] = (uint32_t)i;
 			t->uniq[t->n_uniq++] = *p;
 		}

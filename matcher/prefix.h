@@ -56,6 +56,9 @@ void prefix_range(const struct ip_prefix *p, struct ip_addr *first,
 
 int ip_cmp(const struct ip_addr *a, const struct ip_addr *b);
 
+/* Orders prefixes by address, then length (shorter first): <0, 0, >0. */
+int prefix_cmp(const struct ip_prefix *a, const struct ip_prefix *b);
+
 #define PREFIX_SPLIT_MAX 96
 
 /* IPv4 lives inside the IPv6 space at ::ffff:0:0/96, so an IPv6 prefix

@@ -117,3 +117,13 @@ suite_load(const char *name)
 		fail_msg("cannot load %s: %s", path, err);
 	return d;
 }
+
+void
+suite_visit_log(void *ctx, uint32_t index)
+{
+	struct suite_visit_log *l = ctx;
+
+	if (l->n < l->cap)
+		l->v[l->n] = index;
+	l->n++;
+}

@@ -42,6 +42,15 @@ unsigned suite_rng_below(struct suite_rng *r, unsigned n);
  * on a bad literal. */
 struct ip_addr suite_addr(const char *text);
 
+/* A visit callback (matcher/visit.h) that records up to cap indices in
+ * v and counts them all in n. */
+struct suite_visit_log {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+void suite_visit_log(void *ctx, uint32_t index);
+
 /* The directory of the real data files: $M365_TEST_DATA, else tests/data
  * (the tests run from the top of the tree). */
 const char *suite_data_dir(void);

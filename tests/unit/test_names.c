@@ -325,20 +325,6 @@ test_real_shapes(void **state)
 
 /* --- brute force against the reference --------------------------------- */
 
-struct visit_log {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-static void
-visit_log(void *ctx, uint32_t index)
-{
-	struct visit_log *l = ctx;
-
-	if (l->n < l->cap)
-		l->v[l->n] = index;
-	l->n++;
-}
 
 /* A small alphabet so that patterns and hosts collide often. */
 static const char alpha[] = "ab-c";
@@ -471,12 +457,12 @@ test_brute(void **state)
 		got = names_lookup(t, host, strlen(host), out, n + 1);
 		{
 			/* names_visit: the same matches as names_lookup */
-			struct visit_log vl = { calloc(n + 1, sizeof(uint32_t)), 0,
+			struct suite_visit_log vl = { calloc(n + 1, sizeof(uint32_t)), 0,
 			    n + 1 };
 
 			assert_non_null(vl.v);
 			assert_int_equal(names_visit(t, host, strlen(host),
-			    visit_log, &vl), got);
+			    suite_visit_log, &vl), got);
 			assert_int_equal(vl.n, got);
 			assert_memory_equal(vl.v, out, got * sizeof(*out));
 			free(vl.v);

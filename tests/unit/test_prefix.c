@@ -961,30 +961,16 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-struct visit_log {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-static void
-visit_log(void *ctx, uint32_t index)
-{
-	struct visit_log *l = ctx;
-
-	if (l->n < l->cap)
-		l->v[l->n] = index;
-	l->n++;
-}
 
 static void
 check_one(const struct prefix_table *t, const struct ip_prefix *p, size_t n,
     const struct ip_addr *a, uint32_t *got, uint32_t *want)
 {
 	size_t nw = 0, ng = prefix_table_lookup(t, a, got, n + 1);
-	struct visit_log vl = { want, 0, n + 1 };
+	struct suite_visit_log vl = { want, 0, n + 1 };
 
 	/* visit reports the same indices in the same order as lookup */
-	assert_int_equal(prefix_table_visit(t, a, visit_log, &vl), ng);
+	assert_int_equal(prefix_table_visit(t, a, suite_visit_log, &vl), ng);
 	assert_int_equal(vl.n, ng);
 	assert_memory_equal(want, got, ng * sizeof(*got));
 
