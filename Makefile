@@ -146,6 +146,13 @@ check: deps
 	$(MAKE) all $(UNIT_BIN) $(TOOLS)
 	M365_BUILD=$(B) sh tests/run
 
+# The libFuzzer targets (clang), each run FUZZ_SECONDS (60) from the
+# committed corpus; a crash, leak or sanitizer report fails (.ci/run).
+fuzz:
+	@sh tests/install-deps.sh fuzz
+	sh tests/fuzz/build.sh
+	sh tests/fuzz/run.sh
+
 bench: deps
 	$(MAKE) all
 	$(MAKE) -C bench B=../$(B)
@@ -167,5 +174,5 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all deps check bench demo install clean FORCE
+.PHONY: fuzz all deps check bench demo install clean FORCE
 -include $(shell find build -name '*.d' 2>/dev/null)
