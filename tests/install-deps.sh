@@ -10,7 +10,8 @@ PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
       haproxy socat python3-pacparser libmaxminddb-dev mmdb-bin
       nginx-light libnginx-mod-http-geoip2 libc-ares-dev dnsmasq nftables"
 if [ "${1:-}" = fuzz ]; then
-	PKGS="$PKGS clang"
+	# clang-14 only recommends the libFuzzer and sanitizer runtimes
+	PKGS="$PKGS clang libclang-rt-14-dev"
 fi
 missing=""
 for p in $PKGS; do
