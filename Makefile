@@ -10,6 +10,7 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/lib/squid
 SYSCONFDIR ?= /etc
+MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 VERSION = 0.1.0
 include flags.mk
@@ -167,6 +168,9 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/m365-direct
 	install -m 755 $(B)/m365-direct $(DESTDIR)$(BINDIR)/m365-direct
 	install -m 755 $(B)/ext_m365_acl $(DESTDIR)$(LIBEXECDIR)/ext_m365_acl
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/m365-direct.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/ext_m365_acl.8 man/m365-direct.8 $(DESTDIR)$(MANDIR)/man8/
 	test -e $(DESTDIR)$(SYSCONFDIR)/m365-direct/m365-direct.conf || \
 		install -m 644 configs/m365-direct.conf \
 		$(DESTDIR)$(SYSCONFDIR)/m365-direct/m365-direct.conf
