@@ -573,6 +573,27 @@ parse_line(struct cfg_ctx *x, char *line)
 		set_key(x, key, value);
 }
 
+/* Parses the line text[0..len) (its LF not included) through buf, which
+ * holds CONFIG_MAX_LINE + 1 bytes.  The line is measured in bytes, not as
+ * a C string: a NUL inside would cut it short, and what came before the
+ * NUL would be applied as if it were the whole line. */
+static void
+read_line(struct cfg_ctx *x, const char *text, size_t len, char *buf)
+{
+	if (len > CONFIG_MAX_LINE) {
+		cfg_error(x, "line longer than %d bytes", CONFIG_MAX_LINE);
+		return;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		cfg_error(x, "NUL byte in line");
+		return;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r")] = '\0';
+	parse_line(x, buf);
+}
+
 int
 config_init(struct m365_config *c)
 {
@@ -620,14 +641,7 @@ config_load(struct m365_config *c, const char *path, bool required,
 		size_t len = (size_t)((lf != NULL ? lf : end) - p);
 
 		x.line++;
-		if (len > CONFIG_MAX_LINE) {
-			cfg_error(&x, "line longer than %d bytes", CONFIG_MAX_LINE);
-		} else {
-			memcpy(line, p, len);
-			line[len] = '\0';
-			line[strcspn(line, "\r")] = '\0';
-			parse_line(&x, line);
-		}
+		read_line(&x, p, len, line);
 		p += len + (lf != NULL);
 	}
 	buf_free(&text);
