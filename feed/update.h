@@ -34,6 +34,9 @@ struct update_result {
 	char message[UPDATE_MSG_MAX];
 	/* "" or: installed, but the directory may not survive a power cut. */
 	char warning[UPDATE_MSG_MAX];
+	/* "" or what the guards accepted with a warning (Microsoft platforms
+	 * in the private section of the public suffix list). */
+	char guard_warning[UPDATE_MSG_MAX];
 	/* "" or why the attempt could not be recorded in status.json. */
 	char record_error[UPDATE_MSG_MAX];
 	char version[FETCH_VERSION_LEN + 1];    /* the service's latest, or "" */

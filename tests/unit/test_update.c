@@ -23,6 +23,7 @@
 
 #include "state.h"
 #include "update.h"
+#include "validate.h"
 
 #define V0 "2021010100"
 #define V1 "2025110700"
@@ -490,6 +491,65 @@ test_hook(void **state)
 	env_close(&e);
 }
 
+/* Serves the China data as instance's (version V1) from the mirror. */
+static void
+mirror_serve_china(const struct env *e, const char *instance)
+{
+	struct bytes cn = data_file("china-c2025.json");
+	char path[256], body[128];
+	int n;
+
+	n = snprintf(body, sizeof(body), "{\"instance\":\"%s\","
+	    "\"latest\":\"%s\"}\n", instance, V1);
+	snprintf(path, sizeof(path), "%s/version/%s", e->mirror, instance);
+	write_bytes(path, body, (size_t)n);
+	snprintf(path, sizeof(path), "%s/endpoints/%s", e->mirror, instance);
+	write_bytes(path, cn.p, cn.len);
+	free(cn.p);
+}
+
+/* With a public suffix list that holds the Azure China platforms (config
+ * public_suffix_list): the China data installs with the guards' warning
+ * in the result; served as the Worldwide data it is refused, and nothing
+ * is installed. */
+static void
+test_guard_warning(void **state)
+{
+	char psl[512];
+	struct update_result res;
+	struct bytes after;
+	struct env e;
+
+	(void)state;
+	snprintf(psl, sizeof(psl), "%s/psl-azure-china.dat", suite_data_dir());
+	env_open(&e);
+	e.cfg.public_suffix_list = psl;
+	snprintf(e.instance, sizeof(e.instance), "China");
+	mirror_serve_china(&e, "China");
+	update_run(&e.o, &res);
+	assert_int_equal(res.status, UPDATE_INSTALLED);
+	if (strstr(res.guard_warning, "\"*.chinacloudapp.cn\" (set 7)") ==
+	    NULL || strstr(res.guard_warning, psl) == NULL)
+		fail_msg("guard warning \"%s\"", res.guard_warning);
+	update_result_free(&res);
+	env_close(&e);
+
+	env_open(&e);
+	e.cfg.public_suffix_list = psl;
+	mirror_serve_china(&e, "Worldwide");
+	update_run(&e.o, &res);
+	assert_int_equal(res.status, UPDATE_FAILED);
+	if (!starts_with(res.message, "update failed: refused data of version "
+	    V1 ": set 7: urls: \"*.azure-mobile.cn\": fixed part "
+	    "\"azure-mobile.cn\" is a public suffix of the private section"))
+		fail_msg("message \"%s\"", res.message);
+	assert_string_equal(res.guard_warning, "");
+	after = installed_bytes(&e);
+	assert_null(after.p);           /* nothing installed */
+	update_result_free(&res);
+	env_close(&e);
+}
+
 /* A state directory that cannot be made: failed, said, nothing recorded
  * (there is no directory to record it in). */
 static void
@@ -532,7 +592,7 @@ test_settings(void **state)
 {
 	struct m365_config c;
 	struct m365_update u;
-	char why[256];
+	char why[256], num[16];
 
 	(void)state;
 	assert_int_equal(config_init(&c), 0);
@@ -547,6 +607,33 @@ test_settings(void **state)
 	assert_int_equal(u.retries, 3);
 	assert_int_equal(u.retry_delay_ms, 2000);
 	assert_int_equal(u.on_change->n, 0);
+	/* the guards' keys: the defaults are validate.h's, and the floor
+	 * is as far as they relax */
+	assert_int_equal(u.min_prefix_v4, VALIDATE_MIN_V4);
+	assert_int_equal(u.min_prefix_v6, VALIDATE_MIN_V6);
+	assert_null(u.public_suffix_list);
+	assert_int_equal(config_set(&c, "min_prefix_v4", "7", why,
+	    sizeof(why)), -1);
+	assert_string_equal(why, "min_prefix_v4: \"7\" is not a number from "
+	    "8 to 32");
+	assert_int_equal(config_set(&c, "min_prefix_v6", "15", why,
+	    sizeof(why)), -1);
+	assert_int_equal(config_set(&c, "min_prefix_v6", "129", why,
+	    sizeof(why)), -1);
+	assert_int_equal(config_set(&c, "public_suffix_list", "psl.dat", why,
+	    sizeof(why)), -1);
+	snprintf(num, sizeof(num), "%d", VALIDATE_FLOOR_V4);
+	assert_int_equal(config_set(&c, "min_prefix_v4", num, why,
+	    sizeof(why)), 0);
+	snprintf(num, sizeof(num), "%d", VALIDATE_FLOOR_V6);
+	assert_int_equal(config_set(&c, "min_prefix_v6", num, why,
+	    sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "public_suffix_list",
+	    "/srv/psl.dat", why, sizeof(why)), 0);
+	update_settings(&u, &c);
+	assert_int_equal(u.min_prefix_v4, VALIDATE_FLOOR_V4);
+	assert_int_equal(u.min_prefix_v6, VALIDATE_FLOOR_V6);
+	assert_string_equal(u.public_suffix_list, "/srv/psl.dat");
 	assert_int_equal(config_set(&c, "base_url", "file:///m", why,
 	    sizeof(why)), 0);
 	assert_int_equal(config_set(&c, "instance", "China", why,
@@ -593,6 +680,8 @@ main(void)
 		    scenarios[i].name);
 	suite_add(&s, test_hook, NULL, "on_change: after the report, only "
 	    "after a change, a failure reported");
+	suite_add(&s, test_guard_warning, NULL, "the guards' warning: Azure "
+	    "China platforms on the list, China data only");
 	suite_add(&s, test_no_state_dir, NULL,
 	    "a state directory that cannot be made: failed, said");
 	rc = suite_run(&s, "update");
