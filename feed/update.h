@@ -42,7 +42,8 @@ struct update_result {
 	char version[FETCH_VERSION_LEN + 1];    /* the service's latest, or "" */
 	char was[32];                   /* installed before the run, or "" */
 	/* The change report when installed data replaced other bytes (empty
-	 * when only set ids or order changed); NULL otherwise.  Owned. */
+	 * when no policy can tell the two apart: only set ids, order or
+	 * spellings changed); NULL otherwise.  Owned. */
 	struct diff_report *diff;
 	enum update_hook hook;
 	char hook_message[UPDATE_MSG_MAX];      /* "" unless UPDATE_HOOK_FAILED */

@@ -1031,6 +1031,34 @@ EOF
     $r = upd($dir, [], conf => $conf2);
     ok($r->{rc} == 0 && installed_version("$dir") eq "$V4 Worldwide\n" && $r->{err} =~ /on_change/,
         'a failing on_change is reported; the install stands (exit 0)', show($r));
+
+    # only set 9's "required" flag, then only its "serviceArea": the same
+    # names, prefixes, categories and ports, but required_only or a
+    # service_areas filter answers otherwise: a change, and the hook runs
+    my $rq = do { my $x = load_sets($V2F); set_by_id($x, 9)->{required} = JSON::PP::false; write_sets('required9', $x) };
+    my $sa = do { my $x = load_sets($rq); set_by_id($x, 9)->{serviceArea} = 'Skype'; write_sets('area9', $x) };
+    $dir = clone_state($GOOD);
+    control(latest => $V3, data => $rq);
+    $r = upd($dir, [], conf => $conf);
+    ok($r->{rc} == 0 && -e $h1 && $r->{err} !~ /same endpoints/ && slurp("$dir/endpoints.json") eq slurp($rq)
+        && $r->{out} =~ /^Service areas and required:\n~ \*\.protection\.outlook\.com \(Allow\): required yes -> no$/m
+        && $r->{out} =~ /^\S.* 0 moved, 0 port changes$/m,
+        'a set\'s required flag only: installed, reported under "Service areas and required", on_change ran',
+        show($r, $r->{mark}));
+    unlink $h1, $h2;
+    my $d = cli('diff', $V2F, $rq);
+    ok($d->{rc} == 0 && $d->{out} eq $r->{out}, 'diff OLD NEW prints that report too', show($d));
+    $d = cli('diff', $V2F, $rq, '--json');
+    my $dj = eval { decode_json($d->{out}) } || {};
+    my ($e) = grep { ($_->{entry} // '') eq '*.protection.outlook.com' } @{ $dj->{scope} || [] };
+    ok($d->{rc} == 0 && ($dj->{summary}{scope} // 0) > 0 && $e && $e->{category} eq 'allow'
+        && ref $e->{from}[0]{required} eq 'HASH' && !defined $e->{to}[0]{required},
+        'diff --json: the scope change, required sets before and none after', show($d));
+    control(latest => $V4, data => $sa);
+    $r = upd($dir, [], conf => $conf);
+    ok($r->{rc} == 0 && -e $h1 && $r->{out} =~ /^~ \*\.protection\.outlook\.com \(Allow\): service area Exchange -> Skype$/m,
+        'a set\'s service area only: installed, reported, on_change ran', show($r, $r->{mark}));
+    unlink $h1, $h2;
 }
 
 # =========================================================================
