@@ -122,7 +122,9 @@ struct poison {
 	struct ip_prefix ranges[N_RESERVED];
 	unsigned min_v4, min_v6;
 	const char *instance;           /* NULL: no Microsoft suffix accepted */
-	char accepted[VALIDATE_TEXT_MAX];   /* "\"pattern\" (set N), ..." */
+	/* "\"pattern\" (set N), ...": with psl_name and the words around
+	 * them, it always fits validate_result.warning */
+	char accepted[VALIDATE_TEXT_MAX / 2];
 	size_t n_accepted;
 };
 
