@@ -571,6 +571,54 @@ test_long_lines(void **state)
 	free(text);
 }
 
+/* A NUL byte in a line is an error naming that line, whatever follows
+ * it (C strings would cut the line there and apply what came before);
+ * the line is not applied and the next line is read on its own. */
+static void
+test_nul_byte(void **state)
+{
+	static const char good[] =
+	    "state_dir = /srv/a\n"
+	    "match_ports = no\0# rest\n"
+	    "required_only = yes\n";
+	static const char bad[] =
+	    "# header\n"
+	    "\0never_direct = a.example\n"
+	    "timeout = 0\n"
+	    "retries = 1\0";
+	char prefix[600];
+	struct loaded l;
+
+	(void)state;
+	load_text(&l, good, sizeof(good) - 1);
+	assert_int_equal(l.rc, -1);
+	if (l.e.n != 1) {
+		print_errors(&l);
+		fail_msg("%zu errors, want 1", l.e.n);
+	}
+	snprintf(prefix, sizeof(prefix), "%s:2: NUL byte in line", l.path);
+	assert_string_equal(l.e.msg[0], prefix);
+	assert_string_equal(l.c.state_dir, "/srv/a");
+	assert_true(l.c.policy.match_ports);    /* line 2 not applied */
+	assert_true(l.c.policy.required_only);  /* line 3 read */
+	unload(&l);
+	load_text(&l, bad, sizeof(bad) - 1);
+	assert_int_equal(l.rc, -1);
+	if (l.e.n != 3) {
+		print_errors(&l);
+		fail_msg("%zu errors, want 3", l.e.n);
+	}
+	snprintf(prefix, sizeof(prefix), "%s:2: NUL byte in line", l.path);
+	assert_string_equal(l.e.msg[0], prefix);
+	snprintf(prefix, sizeof(prefix), "%s:3: timeout: ", l.path);
+	assert_true(strncmp(l.e.msg[1], prefix, strlen(prefix)) == 0);
+	snprintf(prefix, sizeof(prefix), "%s:4: NUL byte in line", l.path);
+	assert_string_equal(l.e.msg[2], prefix);
+	assert_int_equal(l.c.policy.never_direct.n, 0);
+	assert_int_equal(config_get_number(&l.c, "retries"), 3);
+	unload(&l);
+}
+
 /* A list entry longer than a host name can be. */
 static void
 test_long_entry(void **state)
@@ -895,6 +943,8 @@ main(void)
 	    "more than CONFIG_MAX_ERRORS errors");
 	suite_add(&s, test_long_lines, NULL, "over-long lines");
 	suite_add(&s, test_long_entry, NULL, "over-long list entry");
+	suite_add(&s, test_nul_byte, NULL,
+	    "a NUL byte: an error naming its line, the next line read");
 	suite_add(&s, test_missing_file, NULL, "missing file, required or not");
 	suite_add(&s, test_directory, NULL, "a directory");
 	for (size_t i = 0; i < sizeof(pc_cases) / sizeof(pc_cases[0]); i++)
