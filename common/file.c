@@ -238,8 +238,11 @@ file_trust_path(int fd, const char *path, const struct file_trust *t,
 	}
 	if (trust_chain(dir, t, err, errlen) != 0)
 		return -1;
-	/* and where a link in the path leads */
-	if ((real = realpath(path, NULL)) == NULL) {
+	/* and where a link in the path leads; the name may be gone since
+	 * the open (an update removed the old data): then its directory */
+	if ((real = realpath(path, NULL)) == NULL && errno == ENOENT)
+		return file_trust_dir(dir, t, err, errlen);
+	if (real == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
