@@ -51,7 +51,7 @@ parent_of(const char *path, char *out, size_t size)
 static int
 check_file(const char *dir, const char *name, char *err, size_t errlen)
 {
-	char path[SOURCE_PATH_MAX];
+	char path[SOURCE_PATH_MAX], *real = NULL;
 	struct file_trust t;
 	struct stat st;
 	bool link_ok = strcmp(name, STATE_DATA) == 0;
@@ -61,8 +61,14 @@ check_file(const char *dir, const char *name, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (lstat(path, &st) != 0)
 		return 0;               /* not there: made by us if needed */
-	if (S_ISLNK(st.st_mode) && link_ok && stat(path, &st) != 0)
-		return 0;               /* a dangling link: no cache */
+	if (S_ISLNK(st.st_mode) && link_ok) {
+		if (stat(path, &st) != 0)
+			return 0;       /* a dangling link: no cache */
+		/* the file it names, by that name in what is said */
+		if ((real = realpath(path, NULL)) != NULL)
+			snprintf(path, sizeof(path), "%s", real);
+		free(real);
+	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: %s", path, S_ISLNK(st.st_mode) ?
 		    "a symbolic link, not a regular file" :

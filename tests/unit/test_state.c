@@ -348,11 +348,11 @@ test_prepare(void **state)
 	    path_in(d, STATE_DATA)), 0);
 	assert_int_equal(state_prepare(d, err, sizeof(err)), 0);
 	assert_int_equal(chmod(data, 0666), 0);
-	prepare_fails(d, STATE_DATA, "writable by others (mode 0666)");
+	prepare_fails(d, data, "writable by others (mode 0666)");
 	assert_int_equal(unlink(data), 0);      /* dangling: no cache */
 	assert_int_equal(state_prepare(d, err, sizeof(err)), 0);
 	assert_int_equal(mkfifo(data, 0644), 0);
-	prepare_fails(d, STATE_DATA, "not a regular file");
+	prepare_fails(d, data, "not a regular file");
 	assert_int_equal(unlink(data), 0);
 	assert_int_equal(state_prepare(d, err, sizeof(err)), 0);
 	remove_dir(d);
