@@ -275,6 +275,17 @@ for my $c (@CRAFTED) {
     ok(!@why, 'crafted link ' . vis($name) . " ($why): read as version unknown, in no output", @why);
 }
 
+{
+    # status.json is a file: what it says reaches a terminal as text only
+    my $d = new_state($PLUS);
+    spew("$d/status.json", qq({"last_attempt": 1790000000, "last_result": "failed\\u001b[2J",\n)
+        . qq( "last_message": "x\\u001b]0;owned\\u0007\\r\\ny\\u2028z"}\n));
+    my $r = cli('--state-dir', $d, 'status');
+    ok($r->{rc} == 0 && $r->{out} !~ /[\x00-\x09\x0b-\x1f\x7f-\xff]/
+        && $r->{out} =~ /^last result:\s+failed\\x1b\[2J: x\\x1b\]0;owned\\x07\\x0d\\x0ay\\xe2\\x80\\xa8z$/m,
+        'status: the escape sequences and line ends of status.json are shown as \\xHH, never sent', show($r));
+}
+
 # =========================================================================
 # Files and directories others can write
 # =========================================================================
