@@ -251,8 +251,8 @@ state_install(const char *dir, const char *data, size_t len,
 	/* the name is what readers believe: nothing it could not say */
 	if (!source_version_valid(version) || !config_instance_valid(instance)) {
 		snprintf(err, errlen, "refusing to install version \"%.16s\" of "
-		    "instance \"%.16s\": not a YYYYMMDDNN date and an instance "
-		    "of the web service", version, instance);
+		    "instance \"%.16s\": the version must be a YYYYMMDDNN date, "
+		    "the instance one of the web service's", version, instance);
 		return -1;
 	}
 	if (data_name(name, sizeof(name), version, instance) != 0) {
