@@ -87,13 +87,28 @@ print_time(const char *label, time_t t, time_t now)
 	printf("%-18s %s (%lld s ago)\n", label, buf, (long long)(now - t));
 }
 
+/* s for a terminal: printable ASCII as it is, any other byte as \xHH
+ * (status.json is a file: no escape sequence of its reaches the screen). */
+static void
+print_plain(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p >= 0x20 && *p < 0x7f)
+			putchar(*p);
+		else
+			printf("\\x%02x", *p);
+}
+
 static void
 print_text(const struct status *s)
 {
 	printf("%-18s %s%s%s\n", "data in use:", source_kind_name(s->src.kind),
 	    s->src.path[0] != '\0' ? " " : "", s->src.path);
-	if (!s->loaded)
-		printf("%-18s %s\n", "error:", s->load_error);
+	if (!s->loaded) {
+		printf("%-18s ", "error:");
+		print_plain(s->load_error);
+		putchar('\n');
+	}
 	printf("%-18s %s\n", "version:", s->version[0] != '\0' ? s->version :
 	    "unknown");
 	printf("%-18s %s\n", "instance:", s->instance[0] != '\0' ? s->instance :
@@ -110,9 +125,13 @@ print_text(const struct status *s)
 	if (s->src.kind == SOURCE_CACHE)
 		print_time("fetched:", s->st.fetched, s->now);
 	print_time("last attempt:", s->st.last_attempt, s->now);
-	if (s->st.last_attempt != 0)
-		printf("%-18s %s: %s\n", "last result:", s->st.last_result,
-		    s->st.last_message);
+	if (s->st.last_attempt != 0) {
+		printf("%-18s ", "last result:");
+		print_plain(s->st.last_result);
+		printf(": ");
+		print_plain(s->st.last_message);
+		putchar('\n');
+	}
 	print_time("last success:", s->st.last_success, s->now);
 	if (s->st.rate_limited_until > s->now)
 		printf("%-18s no /endpoints call for %lld s (HTTP 429)\n",

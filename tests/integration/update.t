@@ -624,6 +624,80 @@ fault('/version: body over 4 KiB',
     control => { version_body => '{"instance":"Worldwide","latest":"2025120100"' . (' ' x 5000) . '}' },
     err => qr/version|larger|size/i);
 
+# versions that are no date, or too far ahead: refused, --force or not,
+# before any /endpoints request (a bogus one believed once made every real
+# version look old forever)
+sub version_in_days {
+    my @t = gmtime(time + $_[0] * 86400);
+    return sprintf('%04d%02d%02d00', $t[5] + 1900, $t[4] + 1, $t[3]);
+}
+{
+    my $far = version_in_days(40);
+    for my $v ([ '9999999999', 'not a YYYYMMDDNN date' ], [ '2025023000', 'not a YYYYMMDDNN date' ],
+        [ '2025130100', 'not a YYYYMMDDNN date' ], [ '1999123100', 'not a YYYYMMDDNN date' ],
+        [ $far, 'more than 31 days in the future' ]) {
+        my ($latest, $why) = @$v;
+        for my $force ([], ['--force']) {
+            my $with = @$force ? ', --force' : '';
+            fault("/version: latest $latest ($why$with)", control => { latest => $latest }, args => $force,
+                err => qr{/version/Worldwide announced version \Q$latest\E: \Q$why\E; keeping version}, then => sub {
+                    ok(reqs($_[0]{mark}, 'endpoints') == 0, "/version $latest$with: /endpoints not asked",
+                        log_excerpt($_[0]{mark}));
+                });
+        }
+    }
+    my $near = version_in_days(30);
+    my $dir = clone_state($GOOD);
+    control(latest => $near, data => $V3F);
+    my $r = upd($dir);
+    ok($r->{rc} == 0 && installed_version($dir) eq "$near Worldwide\n",
+        "a version 30 days ahead ($near) is taken", show($r, $r->{mark}));
+}
+
+# relabel($dir, $version): the installed data of $dir as if installed as
+# $version (an older release did so with a bogus /version answer)
+sub relabel {
+    my ($dir, $version) = @_;
+    my $old = readlink("$dir/endpoints.json") // die;
+    my $new = "endpoints-$version-Worldwide.json";
+    rename("$dir/$old", "$dir/$new") or die;
+    symlink($new, "$dir/.relabel") or die;
+    rename("$dir/.relabel", "$dir/endpoints.json") or die;
+}
+for my $bogus ('9999999999', version_in_days(400)) {
+    my $dir = clone_state($GOOD);
+    relabel($dir, $bogus);
+    control(latest => $V3, data => $V3F);
+    my $r = upd($dir);
+    ok($r->{rc} == 0 && one_line($r->{err}) && installed_version($dir) eq "$V3 Worldwide\n"
+        && slurp("$dir/endpoints.json") eq slurp($V3F)
+        && $r->{err} =~ /installed Worldwide version \Q$V3\E \(was \Q$bogus\E, .*the installed version \Q$bogus\E was ignored/
+        && !-e "$dir/endpoints-$bogus-Worldwide.json",
+        "a bogus version installed ($bogus) does not wedge updates: the real one installs, the bogus file goes",
+        show($r, $r->{mark}));
+    control(latest => $V4, data => $V2F);
+    $r = upd($dir);
+    ok($r->{rc} == 0 && installed_version($dir) eq "$V4 Worldwide\n", "after it ($bogus): the next version too",
+        show($r, $r->{mark}));
+}
+
+# rollback protection: an older version only with --force, and said
+{
+    my $dir = clone_state($GOOD);
+    control(latest => $V1, data => $WW);
+    my $before = snap($dir);
+    my $r = upd($dir);
+    ok($r->{rc} == 0 && one_line($r->{err})
+        && $r->{err} =~ /^m365-direct: Worldwide version \Q$V2\E is current; refusing version \Q$V1\E older than installed \Q$V2\E; --force to roll back$/
+        && reqs($r->{mark}, 'endpoints') == 0 && !changes($before, snap($dir)) && $r->{out} eq '',
+        'an older version announced: refused ("refusing version X older than installed Y; --force to roll back"), '
+        . 'no /endpoints request, nothing changed', changes($before, snap($dir)), show($r, $r->{mark}));
+    $r = upd($dir, ['--force']);
+    ok($r->{rc} == 0 && installed_version($dir) eq "$V1 Worldwide\n" && slurp("$dir/endpoints.json") eq slurp($WW)
+        && $r->{err} =~ /installed Worldwide version \Q$V1\E \(was \Q$V2\E, .*rolled back\)/,
+        '--force rolls back to the older version, and says so', show($r, $r->{mark}));
+}
+
 # positive cases on the same server
 {
     my $dir = clone_state($GOOD);

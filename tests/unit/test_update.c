@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "state.h"
@@ -365,6 +366,34 @@ static const struct scenario scenarios[] = {
 		  "update failed: refused data of version " V2 ": ",
 		  "; keeping version " V1, DIFF_NONE },
 	} },
+	{ "rollback: an older version refused without --force, with it "
+	  "installed", {
+		{ V2, FEED_C2025, false, UPDATE_INSTALLED,
+		  "installed Worldwide version " V2, NULL, DIFF_NONE },
+		{ V1, FEED_C2022, false, UPDATE_CURRENT,
+		  "Worldwide version " V2 " is current; refusing version " V1
+		  " older than installed " V2 "; --force to roll back", NULL,
+		  DIFF_NONE },
+		{ V1, FEED_C2022, true, UPDATE_INSTALLED,
+		  "installed Worldwide version " V1 " (was " V2 ", ",
+		  ", rolled back)", DIFF_CHANGED },
+	} },
+	{ "a /version answer that is no date: refused, --force or not; "
+	  "nothing installed", {
+		{ V1, FEED_C2022, false, UPDATE_INSTALLED,
+		  "installed Worldwide version " V1, NULL, DIFF_NONE },
+		{ "9999999999", FEED_C2025, false, UPDATE_FAILED,
+		  "update failed: /version/Worldwide announced version "
+		  "9999999999: not a YYYYMMDDNN date; keeping version " V1,
+		  NULL, DIFF_NONE },
+		{ "2025023000", FEED_C2025, true, UPDATE_FAILED,
+		  "update failed: /version/Worldwide announced version "
+		  "2025023000: not a YYYYMMDDNN date; keeping version " V1,
+		  NULL, DIFF_NONE },
+		{ "1999123100", FEED_C2025, false, UPDATE_FAILED,
+		  "update failed: /version/Worldwide announced version "
+		  "1999123100: not a YYYYMMDDNN date", NULL, DIFF_NONE },
+	} },
 	{ "a shrink refused without --force, installed with it", {
 		{ V1, FEED_C2025, false, UPDATE_INSTALLED,
 		  "installed Worldwide version " V1, NULL, DIFF_NONE },
@@ -436,6 +465,159 @@ test_scenario(void **state)
 		update_result_free(&res);
 		free(before.p);
 	}
+	env_close(&e);
+}
+
+/* ---- versions against the clock ---- */
+
+/* The version of the day days from now ("NN" = 00). */
+static void
+version_in(int days, char v[16])
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_int_not_equal(strftime(v, 16, "%Y%m%d00", &tm), 0);
+}
+
+/* Runs one update; checks the status and that the message has has. */
+static void
+run_expect(struct env *e, enum update_status want, const char *has)
+{
+	struct update_result res;
+
+	update_run(&e->o, &res);
+	if (res.status != want || strstr(res.message, has) == NULL)
+		fail_msg("status %s, message \"%s\"; expected %s with \"%s\"",
+		    update_strerror(res.status), res.message,
+		    update_strerror(want), has);
+	update_result_free(&res);
+}
+
+/* More than 31 days ahead is refused, 31 days or less is taken. */
+static void
+test_future(void **state)
+{
+	char far[16], near[16], msg[128], v[32];
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	version_in(32, far);
+	version_in(30, near);
+	mirror_serve(&e, V1, FEED_C2022);
+	run_expect(&e, UPDATE_INSTALLED, "installed Worldwide version " V1);
+	mirror_serve(&e, far, FEED_C2025);
+	snprintf(msg, sizeof(msg), "announced version %s: more than 31 days "
+	    "in the future; keeping version " V1, far);
+	run_expect(&e, UPDATE_FAILED, msg);
+	e.o.force = true;
+	run_expect(&e, UPDATE_FAILED, msg);
+	e.o.force = false;
+	installed_version(&e, v);
+	assert_string_equal(v, V1);
+	mirror_serve(&e, near, FEED_C2025);
+	snprintf(msg, sizeof(msg), "installed Worldwide version %s (was " V1,
+	    near);
+	run_expect(&e, UPDATE_INSTALLED, msg);
+	env_close(&e);
+}
+
+/* Makes the state directory's installed data look as if it were of
+ * version (what an older release did with a bogus /version answer, or a
+ * clock far off did): the same bytes, another name. */
+static void
+reinstall_as(const struct env *e, const char *version)
+{
+	char from[256], to[256], link[256], tmp[256], name[128];
+
+	snprintf(link, sizeof(link), "%s/%s", e->state, STATE_DATA);
+	memset(name, 0, sizeof(name));
+	assert_true(readlink(link, name, sizeof(name) - 1) > 0);
+	snprintf(from, sizeof(from), "%s/%s", e->state, name);
+	snprintf(name, sizeof(name), "endpoints-%s-Worldwide.json", version);
+	snprintf(to, sizeof(to), "%s/%s", e->state, name);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-link", e->state);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(symlink(name, tmp), 0);
+	assert_int_equal(rename(tmp, link), 0);
+}
+
+/* One bogus version installed must not make every real one look old. */
+static void
+test_not_wedged(void **state)
+{
+	char far[16], v[32], path[256], msg[256];
+	struct env e;
+
+	(void)state;
+	version_in(400, far);
+	for (int i = 0; i < 2; i++) {
+		const char *bogus = i == 0 ? "9999999999" : far;
+
+		env_open(&e);
+		mirror_serve(&e, V1, FEED_C2022);
+		run_expect(&e, UPDATE_INSTALLED, "installed");
+		reinstall_as(&e, bogus);
+		installed_version(&e, v);
+		assert_string_equal(v, bogus);
+		mirror_serve(&e, V2, FEED_C2025);
+		snprintf(msg, sizeof(msg), "installed Worldwide version " V2
+		    " (was %s, 64 endpoint sets); the installed version %s was "
+		    "ignored: %s", bogus, bogus, i == 0 ? "not a YYYYMMDDNN date" :
+		    "more than 31 days in the future");
+		run_expect(&e, UPDATE_INSTALLED, msg);
+		installed_version(&e, v);
+		assert_string_equal(v, V2);
+		/* and the bogus file is gone with the rest of the old data */
+		snprintf(path, sizeof(path), "%s/endpoints-%s-Worldwide.json",
+		    e.state, bogus);
+		assert_int_not_equal(access(path, F_OK), 0);
+		/* from now on the ordinary version check */
+		run_expect(&e, UPDATE_CURRENT, "Worldwide version " V2
+		    " is current");
+		env_close(&e);
+	}
+}
+
+/* A state directory or a file in it that others can write: refused,
+ * nothing read, made or changed, said. */
+static void
+test_untrusted_state(void **state)
+{
+	struct bytes before, after;
+	char path[256], v[32];
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	mirror_serve(&e, V1, FEED_C2022);
+	run_expect(&e, UPDATE_INSTALLED, "installed");
+	mirror_serve(&e, V2, FEED_C2025);
+	before = installed_bytes(&e);
+	assert_int_equal(chmod(e.state, 0777), 0);
+	snprintf(path, sizeof(path), "update: %s: writable by others (mode "
+	    "0777); refusing a state directory another user can write",
+	    e.state);
+	run_expect(&e, UPDATE_FAILED, path);
+	assert_int_equal(chmod(e.state, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%s", e.state, STATE_STATUS);
+	assert_int_equal(chmod(path, 0666), 0);
+	run_expect(&e, UPDATE_FAILED, "status.json: writable by others");
+	assert_int_equal(chmod(path, 0644), 0);
+	snprintf(path, sizeof(path), "%s/endpoints-" V1 "-Worldwide.json",
+	    e.state);
+	assert_int_equal(chmod(path, 0664), 0);
+	run_expect(&e, UPDATE_FAILED, "writable by its group");
+	after = installed_bytes(&e);
+	assert_true(bytes_equal(&before, &after));
+	installed_version(&e, v);
+	assert_string_equal(v, V1);
+	free(after.p);
+	assert_int_equal(chmod(path, 0644), 0);
+	run_expect(&e, UPDATE_INSTALLED, "installed Worldwide version " V2);
+	free(before.p);
 	env_close(&e);
 }
 
@@ -771,6 +953,13 @@ main(void)
 	    "China platforms on the list, China data only");
 	suite_add(&s, test_no_state_dir, NULL,
 	    "a state directory that cannot be made: failed, said");
+	suite_add(&s, test_future, NULL,
+	    "a version more than 31 days ahead refused (--force too), 30 taken");
+	suite_add(&s, test_not_wedged, NULL,
+	    "a bogus or far-future version installed is ignored: the next "
+	    "real one installs");
+	suite_add(&s, test_untrusted_state, NULL,
+	    "a state directory or file others can write: refused, kept");
 	rc = suite_run(&s, "update");
 	free_feeds();
 	return rc;
