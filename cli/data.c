@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "log.h"
 #include "matcher.h"
+#include "settings.h"
 #include "validate.h"
 
 /* The bundled snapshot's rules, after saying why (err) it replaces the
@@ -35,6 +36,9 @@ cli_compile(struct cli *c, struct source *src, const char *what)
 {
 	struct m365_data *d;
 	struct m365_rules *r;
+	struct m365_update u;
+	struct validate_opts vo;
+	struct validate_result vr;
 	char err[1024];
 
 	d = source_load(c->data_opt, c->cfg.state_dir, src, err, sizeof(err));
@@ -46,8 +50,10 @@ cli_compile(struct cli *c, struct source *src, const char *what)
 		return fall_back(c, src, what, err, sizeof(err));
 	/* whoever can write the state directory gains nothing the feed
 	 * could not have done: the guards update ran, again */
+	update_settings(&u, &c->cfg);
+	update_guard_opts(&vo, &u, src->instance, false);
 	if (src->kind == SOURCE_CACHE &&
-	    validate_data(d, NULL, false, err, sizeof(err)) != 0) {
+	    validate_data(d, NULL, &vo, &vr, err, sizeof(err)) != 0) {
 		log_warnx("%s: %s: refused by the feed's guards: %s", what,
 		    src->path, err);
 		endpoints_free(d);

@@ -43,14 +43,11 @@ static void
 check_guards(struct cli *c, struct status *s, const struct m365_data *d)
 {
 	struct m365_update u;
-	struct validate_opts o = { .force = true };
+	struct validate_opts o;
 
 	update_settings(&u, &c->cfg);
-	o.min_v4 = u.min_prefix_v4;
-	o.min_v6 = u.min_prefix_v6;
-	o.psl_file = u.public_suffix_list;
 	/* the data's own instance; for --data or the snapshot, update's */
-	o.instance = s->instance[0] != '\0' ? s->instance : u.instance;
+	update_guard_opts(&o, &u, s->instance, true);
 	s->guards_pass = validate_data(d, NULL, &o, &s->guards,
 	    s->guards_refusal, sizeof(s->guards_refusal)) == 0;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "validate.h"
 
 struct m365_update {
 	const char *base_url;           /* https://… or file://… */
@@ -25,5 +26,11 @@ struct m365_update {
 
 /* The updater's settings in c; every pointer is borrowed from c. */
 void update_settings(struct m365_update *u, const struct m365_config *c);
+
+/* How the guards check data of instance (NULL: u's) under u: what update
+ * runs before an install, and status, check and export on the data in
+ * use.  force lifts the shrink guard only. */
+void update_guard_opts(struct validate_opts *o, const struct m365_update *u,
+    const char *instance, bool force);
 
 #endif

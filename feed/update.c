@@ -238,15 +238,10 @@ static int
 guard(struct update *u, const struct m365_data *next,
     const struct m365_data *prev)
 {
-	const struct m365_update *cu = u->o->cfg;
-	struct validate_opts vo = {
-		.force = u->o->force,
-		.min_v4 = cu->min_prefix_v4,
-		.min_v6 = cu->min_prefix_v6,
-		.psl_file = cu->public_suffix_list,
-		.instance = u->fo.instance,
-	};
+	struct validate_opts vo;
 	struct validate_result vr;
+
+	update_guard_opts(&vo, u->o->cfg, u->fo.instance, u->o->force);
 
 	if (validate_data(next, prev, &vo, &vr, u->err, sizeof(u->err)) != 0)
 		return -1;
