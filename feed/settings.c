@@ -14,4 +14,7 @@ update_settings(struct m365_update *u, const struct m365_config *c)
 	u->retries = config_get_number(c, "retries");
 	u->retry_delay_ms = config_get_number(c, "retry_delay");
 	u->on_change = config_get_list(c, "on_change");
+	u->asn_database = config_get_string(c, "asn_database");
+	u->asn_check = config_get_string(c, "asn_check");
+	u->trusted_asns = config_get_list(c, "trusted_asns");
 }

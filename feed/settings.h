@@ -19,6 +19,9 @@ struct m365_update {
 	unsigned retries;               /* after the first try */
 	unsigned retry_delay_ms;        /* first backoff; doubles */
 	const struct m365_strlist *on_change;  /* argv run after a change; no shell */
+	const char *asn_database;       /* NULL: no ASN cross-check */
+	const char *asn_check;          /* refuse, warn or off */
+	const struct m365_strlist *trusted_asns;    /* empty: the instance's */
 };
 
 /* The updater's settings in c; every pointer is borrowed from c. */
