@@ -1,7 +1,8 @@
 /* update.h - the update pipeline behind "m365-direct update" (DESIGN.md
  * §2, §7): under the state directory's lock, the version check, the
- * fetch, the guards, the change report, the crash-safe install, the
- * record of the attempt (status.json) and the on_change hook.  It prints
+ * fetch, the guards, the ASN cross-check (asn_check.h), the change
+ * report, the crash-safe install, the record of the attempt
+ * (status.json) and the on_change hook.  It prints
  * nothing (but for a hook that cannot be executed, which says so on
  * stderr from the child): what happened comes back as values. */
 #ifndef M365_UPDATE_H
