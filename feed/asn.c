@@ -82,9 +82,9 @@ asn_db_open(const char *path, char *err, size_t errlen)
 	close(fd);
 	if (rc != 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > ASN_DB_MAX_BYTES) {
-		snprintf(err, errlen, "%s: %s", path, rc != 0 ? strerror(errno) :
-		    !S_ISREG(st.st_mode) ? "not a regular file" :
-		    "larger than 1 GiB");
+		snprintf(err, errlen, "%s: %s", path,
+		    rc != 0 ? strerror(errno) : !S_ISREG(st.st_mode) ?
+		    "not a regular file" : "larger than 1 GiB");
 		return NULL;
 	}
 	if ((db = calloc(1, sizeof(*db))) == NULL) {
@@ -374,9 +374,12 @@ trust_normalise(struct asn_trust *t)
 
 	qsort(t->r, t->n, sizeof(*t->r), cmp_range);
 	for (size_t i = 0; i < t->n; i++) {
-		if (k > 0 && (uint64_t)t->r[i].lo <= (uint64_t)t->r[k - 1].hi + 1) {
-			if (t->r[i].hi > t->r[k - 1].hi)
-				t->r[k - 1].hi = t->r[i].hi;
+		struct asn_range *prev = k > 0 ? &t->r[k - 1] : NULL;
+
+		/* overlapping or adjacent (hi + 1 in 64 bits: no wrap) */
+		if (prev != NULL && t->r[i].lo <= (uint64_t)prev->hi + 1) {
+			if (t->r[i].hi > prev->hi)
+				prev->hi = t->r[i].hi;
 		} else {
 			t->r[k++] = t->r[i];
 		}

@@ -80,8 +80,8 @@ enum asn_walk {
  * database names the block around it, the next lookup starts after that
  * block, until the block reaches p's last address.  *blocks (may be NULL)
  * gets the number of parts reported. */
-enum asn_walk asn_walk_prefix(const struct asn_db *db, const struct ip_prefix *p,
-    size_t max_blocks, asn_part_fn *fn, void *arg, size_t *blocks,
+enum asn_walk asn_walk_prefix(const struct asn_db *db,
+    const struct ip_prefix *p, size_t max_blocks, asn_part_fn *fn, void *arg, size_t *blocks,
     char *err, size_t errlen);
 
 /* --- which ASes are trusted ---------------------------------------------- */

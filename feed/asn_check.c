@@ -37,7 +37,7 @@ struct check {
 	struct asn_db *db;
 	struct asn_trust trust;
 	struct asn_report *r;
-	size_t budget;                  /* blocks left of ASN_MAX_BLOCKS_TOTAL */
+	size_t budget;                  /* of ASN_MAX_BLOCKS_TOTAL, blocks left */
 	size_t no_v6;                   /* IPv6 prefixes, IPv4-only database */
 	char first[ASN_MSG_MAX];        /* the first refusing finding */
 	char err[ASN_MSG_MAX];
@@ -158,7 +158,8 @@ static const char *
 consequence(const struct walk *w)
 {
 	if (w->extra)
-		return " (extra_direct: your own configuration, a warning only)";
+		return " (extra_direct: your own configuration, a warning "
+		    "only)";
 	return w->c->mode == ASN_MODE_WARN ? " (asn_check = warn: installed "
 	    "anyway)" : "";
 }
@@ -399,7 +400,8 @@ conclude_with(struct check *c, const char *more)
 
 	if (bad == 0)
 		return finish_check(c, ASN_RESULT_PASS, false, "ASN check "
-		    "passed: %zu prefixes in trusted ASes%s", r->prefixes, more);
+		    "passed: %zu prefixes in trusted ASes%s", r->prefixes,
+		    more);
 	if (c->mode == ASN_MODE_WARN)
 		return finish_check(c, ASN_RESULT_WARN, false, "ASN check "
 		    "(asn_check = warn): %zu of %zu prefixes not in trusted "
@@ -456,19 +458,21 @@ check_open(struct check *c)
 
 	if (o->database == NULL || c->mode == ASN_MODE_OFF) {
 		finish_check(c, ASN_RESULT_OFF, false, "ASN check off: %s",
-		    o->database == NULL ? "no asn_database" : "asn_check = off");
+		    o->database == NULL ? "no asn_database" :
+		    "asn_check = off");
 		return -1;
 	}
 	if (asn_trust_init(&c->trust, o->instance, o->trusted, c->err,
 	    sizeof(c->err)) != 0) {
-		finish_check(c, ASN_RESULT_ERROR, true, "ASN check: %s", c->err);
+		finish_check(c, ASN_RESULT_ERROR, true, "ASN check: %s",
+		    c->err);
 		return -1;
 	}
 	if (c->trust.off) {
-		finish_check(c, ASN_RESULT_OFF, false, "ASN check off: instance "
-		    "%s has no default trusted ASes (21Vianet's AS58593 and "
-		    "Chinese carriers originate its prefixes); set trusted_asns "
-		    "to check it", o->instance);
+		finish_check(c, ASN_RESULT_OFF, false, "ASN check off: "
+		    "instance %s has no default trusted ASes (21Vianet's "
+		    "AS58593 and Chinese carriers originate its prefixes); set "
+		    "trusted_asns to check it", o->instance);
 		add_line(c->r, "asn_check: %s", c->r->summary);
 		return -1;
 	}
