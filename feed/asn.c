@@ -42,10 +42,10 @@ struct asn_db {
 	MMDB_s mmdb;
 };
 
-/* Microsoft's ASes: AS8068-AS8075, the block Microsoft Corporation holds
- * (AS8075 its backbone, PeeringDB's "Microsoft"; AS8068, AS8069 and
- * AS12076, ExpressRoute, named with it in Microsoft's peering policy).
- * Not AS-MICROSOFT, the IRR as-set: it also holds the ASes of customers
+/* Microsoft's ASes (the README gives the sources): AS8075, its backbone,
+ * with AS8068, AS8069 and AS12076 (ExpressRoute), as Microsoft's peering
+ * policy names them, and the rest of the block AS8068-AS8075.  Not
+ * AS-MICROSOFT, the IRR as-set: it also holds the ASes of customers
  * Microsoft announces ("Bring Your Own ASN"). */
 static const struct asn_range microsoft_asns[] = {
 	{ 8068, 8075 },
