@@ -1,6 +1,8 @@
 /* status.c - "m365-direct status": which endpoint data is in use, its
- * version and age, the last update attempt and the last ASN cross-check;
- * as text, JSON, or node-exporter textfile metrics (written atomically). */
+ * version and age, the last update attempt, what the guards say of it now
+ * (with the public suffix list they read, and what they accept with a
+ * warning) and the last ASN cross-check; as text, JSON, or node-exporter
+ * textfile metrics (written atomically). */
 #include <cjson/cJSON.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -13,8 +15,10 @@
 #include "cli.h"
 #include "endpoints.h"
 #include "log.h"
+#include "settings.h"
 #include "source.h"
 #include "state.h"
+#include "validate.h"
 
 #define STATUS_PROM_MAX 65536           /* the textfile, bytes */
 
@@ -27,12 +31,35 @@ struct status {
 	struct state_status st;
 	const char *asn_database;       /* configured, or NULL */
 	time_t now;
+	bool guards_pass;               /* the data in use passes them now */
+	char guards_refusal[VALIDATE_TEXT_MAX];
+	struct validate_result guards;
 };
 
 /* The results an ASN check records (feed/asn_check.h), for the metric. */
 static const char *const asn_results[] = {
 	"pass", "warn", "refused", "error", "off"
 };
+
+/* Runs update's guards (poison only: there is nothing to shrink from) on
+ * the data in use, as update would with this configuration: the list
+ * may have changed since it was installed, and what they accept with a
+ * warning is worth seeing after the update that said so. */
+static void
+check_guards(struct cli *c, struct status *s, const struct m365_data *d)
+{
+	struct m365_update u;
+	struct validate_opts o = { .force = true };
+
+	update_settings(&u, &c->cfg);
+	o.min_v4 = u.min_prefix_v4;
+	o.min_v6 = u.min_prefix_v6;
+	o.psl_file = u.public_suffix_list;
+	/* the data's own instance; for --data or the snapshot, update's */
+	o.instance = s->instance[0] != '\0' ? s->instance : u.instance;
+	s->guards_pass = validate_data(d, NULL, &o, &s->guards,
+	    s->guards_refusal, sizeof(s->guards_refusal)) == 0;
+}
 
 static void
 gather(struct cli *c, struct status *s)
@@ -44,12 +71,14 @@ gather(struct cli *c, struct status *s)
 	    sizeof(s->load_error));
 	s->loaded = d != NULL;
 	s->n_sets = d != NULL ? d->n_sets : 0;
-	endpoints_free(d);
 	state_status_read(c->cfg.state_dir, &s->st);
 	s->asn_database = config_get_string(&c->cfg, "asn_database");
 	/* the version of the file source_load read, not the link read again */
 	snprintf(s->version, sizeof(s->version), "%s", s->src.version);
 	snprintf(s->instance, sizeof(s->instance), "%s", s->src.instance);
+	if (d != NULL)
+		check_guards(c, s, d);
+	endpoints_free(d);
 }
 
 static void
@@ -77,6 +106,14 @@ print_text(const struct status *s)
 	printf("%-18s %s\n", "instance:", s->instance[0] != '\0' ? s->instance :
 	    "unknown");
 	printf("%-18s %zu\n", "endpoint sets:", s->n_sets);
+	if (s->loaded && s->guards_pass)
+		printf("%-18s pass (public suffix list: %s)\n", "guards:",
+		    s->guards.psl);
+	else if (s->loaded)
+		printf("%-18s update would refuse this data now: %s\n",
+		    "guards:", s->guards_refusal);
+	if (s->loaded && s->guards.warning[0] != '\0')
+		printf("%-18s %s\n", "guards warning:", s->guards.warning);
 	if (s->src.kind == SOURCE_CACHE)
 		print_time("fetched:", s->st.fetched, s->now);
 	print_time("last attempt:", s->st.last_attempt, s->now);
@@ -123,6 +160,19 @@ add_asn_json(cJSON *o, const struct status *s)
 	cJSON_AddNumberToObject(a, "unknown", (double)s->st.asn_unknown);
 }
 
+/* "guards": {"pass", "public_suffix_list", "refusal", "warning"}. */
+static void
+json_guards(cJSON *o, const struct status *s)
+{
+	cJSON *g = cJSON_AddObjectToObject(o, "guards");
+
+	cJSON_AddBoolToObject(g, "pass", s->guards_pass);
+	cJSON_AddStringToObject(g, "public_suffix_list", s->guards.psl);
+	cJSON_AddStringToObject(g, "refusal", s->guards_pass ? "" :
+	    s->guards_refusal);
+	cJSON_AddStringToObject(g, "warning", s->guards.warning);
+}
+
 static void
 print_json(const struct status *s)
 {
@@ -137,6 +187,8 @@ print_json(const struct status *s)
 	cJSON_AddStringToObject(o, "version", s->version);
 	cJSON_AddStringToObject(o, "instance", s->instance);
 	cJSON_AddNumberToObject(o, "sets", (double)s->n_sets);
+	if (s->loaded)
+		json_guards(o, s);
 	cJSON_AddNumberToObject(o, "fetched", (double)s->st.fetched);
 	cJSON_AddNumberToObject(o, "age_seconds", s->st.fetched != 0 ?
 	    (double)(s->now - s->st.fetched) : -1);

@@ -88,6 +88,8 @@ print_report(const struct update_result *res, void *arg)
 	(void)arg;
 	if (res->warning[0] != '\0')
 		log_warnx("update: warning: %s", res->warning);
+	if (res->guard_warning[0] != '\0')
+		log_warnx("update: warning: %s", res->guard_warning);
 	for (size_t i = 0; res->asn_ran && i < res->asn.n_lines; i++)
 		log_warnx("update: %s", res->asn.lines[i]);
 	if (res->asn_ran && res->asn.more_lines > 0)

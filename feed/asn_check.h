@@ -16,7 +16,7 @@
 
 /* Blocks looked up inside one prefix, and over one whole check: a prefix
  * that needs more is refused (the rest of it is never assumed trusted).
- * Microsoft's largest prefixes (/14) hold tens of blocks in real
+ * Microsoft's widest prefixes (/13) hold tens of blocks in real
  * databases. */
 #define ASN_MAX_BLOCKS_PER_PREFIX 4096
 #define ASN_MAX_BLOCKS_TOTAL (1u << 18)

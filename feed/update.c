@@ -246,6 +246,30 @@ asn_note(const struct update *u, char *buf, size_t size)
 	return buf;
 }
 
+/* Runs the guards on next over prev with the configuration's bounds;
+ * what they accepted with a warning goes to res.  Returns 0, or -1 with
+ * the reason in u->err. */
+static int
+guard(struct update *u, const struct m365_data *next,
+    const struct m365_data *prev)
+{
+	const struct m365_update *cu = u->o->cfg;
+	struct validate_opts vo = {
+		.force = u->o->force,
+		.min_v4 = cu->min_prefix_v4,
+		.min_v6 = cu->min_prefix_v6,
+		.psl_file = cu->public_suffix_list,
+		.instance = u->fo.instance,
+	};
+	struct validate_result vr;
+
+	if (validate_data(next, prev, &vo, &vr, u->err, sizeof(u->err)) != 0)
+		return -1;
+	snprintf(u->res->guard_warning, sizeof(u->res->guard_warning), "%s",
+	    vr.warning);
+	return 0;
+}
+
 /* Validates and installs the fetched body, with the change report;
  * returns the status. */
 static enum update_status
@@ -265,8 +289,7 @@ install(struct update *u, const struct fetch_result *r)
 		    "/endpoints/%s: %s; keeping version %s", instance, u->err,
 		    was(u));
 	prev = load_installed(u, &raw, &rawlen);
-	if (validate_data(next, prev, u->o->force, u->err,
-	    sizeof(u->err)) != 0) {
+	if (guard(u, next, prev) != 0) {
 		st = finish(u, UPDATE_FAILED, "update failed: refused data of "
 		    "version %s: %s; keeping version %s", latest, u->err, was(u));
 		goto done;
