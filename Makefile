@@ -24,7 +24,10 @@ endif
 FEED_PKGS = libcurl libpsl
 FEED_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(FEED_PKGS) 2>/dev/null)
 FEED_LIBS   := $(shell $(PKG_CONFIG) --libs $(FEED_PKGS) 2>/dev/null)
-# libmaxminddb only reads: the tests read back the MMDB we write with it.
+# libmaxminddb reads the ASN database of the feed's cross-check
+# (feed/asn.c: update and check, so m365-direct links it; the helper never
+# does), and the tests read back the MMDB we write with it.
+MMDB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmaxminddb 2>/dev/null)
 MMDB_LIBS := $(shell $(PKG_CONFIG) --libs libmaxminddb 2>/dev/null)
 # The helper's DNS check (helper/resolve.c, --verify-sni dns) is the only
 # code linking c-ares: the helper and the test tool built on that module.
@@ -87,6 +90,7 @@ $(B)/libm365matcher.a: $(MATCHER_OBJ)
 $(B)/libm365feed.a: $(FEED_SRC:%.c=$(B)/%.o)
 	rm -f $@
 	ar rcs $@ $^
+$(B)/feed/asn.o: ALL_CFLAGS += $(MMDB_CFLAGS)
 
 # The helper links the matcher and c-ares (for helper/resolve.c only): no
 # libcurl.
@@ -100,7 +104,7 @@ $(B)/libm365export.a: $(EXPORT_SRC:%.c=$(B)/%.o)
 
 $(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365export.a \
 		$(B)/libm365feed.a $(B)/libm365matcher.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FEED_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FEED_LIBS) $(MMDB_LIBS) $(PKG_LIBS)
 
 # Test tools: probes prints the exporters' agreement probes with the answer
 # of the matcher.

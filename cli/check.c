@@ -1,11 +1,14 @@
-/* check.c - "m365-direct check": a verdict and why, as text or JSON. */
+/* check.c - "m365-direct check": a verdict and why, as text or JSON; with
+ * an asn_database, the AS of an IP destination too (feed/asn.h). */
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "asn.h"
 #include "cli.h"
+#include "host.h"
 #include "log.h"
 #include "matcher.h"
 #include "parse.h"
@@ -199,9 +202,97 @@ verdict_json(const char *host, const char *sni, int port,
 	return o;
 }
 
+/* What the ASN database says of the destination (when it is an IP
+ * address) and whether update's ASN check trusts its AS. */
+struct check_asn {
+	bool configured;                /* asn_database is set */
+	bool looked_up;                 /* an IP, looked up: o holds it */
+	struct asn_origin o;
+	int trusted;                    /* 1, 0; -1 the check is off there */
+	const char *instance;
+	char err[512];                  /* "" or why it was not looked up */
+};
+
+static void
+asn_lookup_host(const struct m365_config *cfg, const char *host,
+    struct check_asn *a)
+{
+	const char *path = config_get_string(cfg, "asn_database");
+	struct host_query q;
+	struct ip_prefix block;
+	struct asn_trust t;
+	struct asn_db *db;
+	enum asn_lookup l;
+
+	memset(a, 0, sizeof(*a));
+	a->instance = config_get_string(cfg, "instance");
+	a->configured = path != NULL;
+	if (!a->configured)
+		return;
+	host_normalise(host, strlen(host), &q);
+	if (q.kind != HOST_IP)
+		return;
+	if ((db = asn_db_open(path, a->err, sizeof(a->err))) == NULL)
+		return;
+	l = asn_db_lookup(db, &q.addr, q.v4, &a->o, &block, a->err,
+	    sizeof(a->err));
+	asn_db_close(db);
+	if (l == ASN_LOOKUP_NO_V6)
+		snprintf(a->err, sizeof(a->err), "%s holds IPv4 only", path);
+	if (l != ASN_LOOKUP_OK)
+		return;
+	a->looked_up = true;
+	if (asn_trust_init(&t, a->instance, config_get_list(cfg,
+	    "trusted_asns"), a->err, sizeof(a->err)) != 0)
+		return;
+	a->trusted = t.off ? -1 : asn_trust_has(&t, a->o.asn);
+	asn_trust_free(&t);
+}
+
+static void
+asn_print_text(FILE *f, const struct check_asn *a)
+{
+	if (!a->looked_up)
+		return;
+	if (!a->o.known) {
+		fprintf(f, "  not in the ASN database\n");
+		return;
+	}
+	fprintf(f, "  AS%u%s%s%s: %s\n", a->o.asn, a->o.org[0] ? " (" : "",
+	    a->o.org, a->o.org[0] ? ")" : "", a->trusted < 0 ?
+	    "the ASN check is off for this instance (no trusted_asns)" :
+	    a->trusted ? "a trusted AS" : "not a trusted AS");
+}
+
+/* "asn", "as_organization", "asn_trusted": null when not known (a host
+ * name, an address the database lacks, the check off); "asn_error" when
+ * the database could not be read.  None of them without asn_database. */
+static void
+asn_add_json(cJSON *o, const struct check_asn *a)
+{
+	bool known = a->looked_up && a->o.known;
+
+	if (!a->configured)
+		return;
+	if (known)
+		cJSON_AddNumberToObject(o, "asn", a->o.asn);
+	else
+		cJSON_AddNullToObject(o, "asn");
+	if (known && a->o.org[0] != '\0')
+		cJSON_AddStringToObject(o, "as_organization", a->o.org);
+	else
+		cJSON_AddNullToObject(o, "as_organization");
+	if (known && a->trusted >= 0)
+		cJSON_AddBoolToObject(o, "asn_trusted", a->trusted == 1);
+	else
+		cJSON_AddNullToObject(o, "asn_trusted");
+	if (a->err[0] != '\0')
+		cJSON_AddStringToObject(o, "asn_error", a->err);
+}
+
 static void
 check_print(FILE *f, const struct m365_rules *r, const char *host,
-    const char *sni, int port, bool json)
+    const char *sni, int port, bool json, const struct check_asn *a)
 {
 	static struct m365_identity c;
 
@@ -209,13 +300,18 @@ check_print(FILE *f, const struct m365_rules *r, const char *host,
 	    sni != NULL ? strlen(sni) : 0, port, &c);
 	if (json) {
 		cJSON *o = verdict_json(host, sni, port, &c);
-		char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+		char *s;
+
+		if (o != NULL)
+			asn_add_json(o, a);
+		s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
 
 		fprintf(f, "%s\n", s != NULL ? s : "{}");
 		free(s);
 		cJSON_Delete(o);
 	} else {
 		print_text(f, host, sni, port, &c);
+		asn_print_text(f, a);
 	}
 }
 
@@ -225,6 +321,7 @@ cmd_check(struct cli *c, int argc, char **argv)
 	const char *host = NULL, *port_arg = NULL, *sni = NULL;
 	struct m365_rules *r;
 	struct source src;
+	struct check_asn asn;
 	bool json = false;
 	uint64_t port = 0;
 
@@ -265,8 +362,11 @@ cmd_check(struct cli *c, int argc, char **argv)
 	 * refused */
 	if ((r = cli_compile(c, &src, "check")) == NULL)
 		return 1;
+	asn_lookup_host(&c->cfg, host, &asn);
+	if (asn.err[0] != '\0')
+		log_warnx("check: asn_database: %s", asn.err);
 	check_print(stdout, r, host, sni, port_arg != NULL ? (int)port : -1,
-	    json);
+	    json, &asn);
 	matcher_free(r);
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* status.c - "m365-direct status": which endpoint data is in use, its
  * version and age, the last update attempt, what the guards say of it now
  * (with the public suffix list they read, and what they accept with a
- * warning); as text, JSON, or node-exporter textfile metrics (written
- * atomically). */
+ * warning) and the last ASN cross-check; as text, JSON, or node-exporter
+ * textfile metrics (written atomically). */
 #include <cjson/cJSON.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -29,10 +29,16 @@ struct status {
 	size_t n_sets;
 	char version[32], instance[32];
 	struct state_status st;
+	const char *asn_database;       /* configured, or NULL */
 	time_t now;
 	bool guards_pass;               /* the data in use passes them now */
 	char guards_refusal[VALIDATE_TEXT_MAX];
 	struct validate_result guards;
+};
+
+/* The results an ASN check records (feed/asn_check.h), for the metric. */
+static const char *const asn_results[] = {
+	"pass", "warn", "refused", "error", "off"
 };
 
 /* Runs update's guards (poison only: there is nothing to shrink from) on
@@ -63,6 +69,7 @@ gather(struct cli *c, struct status *s)
 	s->loaded = d != NULL;
 	s->n_sets = d != NULL ? d->n_sets : 0;
 	state_status_read(c->cfg.state_dir, &s->st);
+	s->asn_database = config_get_string(&c->cfg, "asn_database");
 	/* the version of the file source_load read, not the link read again */
 	snprintf(s->version, sizeof(s->version), "%s", s->src.version);
 	snprintf(s->instance, sizeof(s->instance), "%s", s->src.instance);
@@ -133,6 +140,40 @@ print_text(const struct status *s)
 	if (s->st.rate_limited_until > s->now)
 		printf("%-18s no /endpoints call for %lld s (HTTP 429)\n",
 		    "rate limited:", (long long)(s->st.rate_limited_until - s->now));
+	if (s->st.asn_result[0] == '\0') {
+		printf("%-18s never run%s\n", "asn check:",
+		    s->asn_database == NULL ? " (no asn_database)" : "");
+		return;
+	}
+	printf("%-18s %s: %s\n", "asn check:", s->st.asn_result,
+	    s->st.asn_message);
+	print_time("asn checked:", s->st.asn_checked, s->now);
+}
+
+/* "asn_check": the last cross-check, its fields null before the first. */
+static void
+add_asn_json(cJSON *o, const struct status *s)
+{
+	cJSON *a = cJSON_AddObjectToObject(o, "asn_check");
+	bool ran = s->st.asn_result[0] != '\0';
+
+	if (a == NULL)
+		return;
+	if (s->asn_database != NULL)
+		cJSON_AddStringToObject(a, "database", s->asn_database);
+	else
+		cJSON_AddNullToObject(a, "database");
+	if (!ran) {
+		cJSON_AddNullToObject(a, "result");
+		cJSON_AddNullToObject(a, "message");
+	} else {
+		cJSON_AddStringToObject(a, "result", s->st.asn_result);
+		cJSON_AddStringToObject(a, "message", s->st.asn_message);
+	}
+	cJSON_AddNumberToObject(a, "checked", (double)s->st.asn_checked);
+	cJSON_AddNumberToObject(a, "prefixes", (double)s->st.asn_prefixes);
+	cJSON_AddNumberToObject(a, "untrusted", (double)s->st.asn_untrusted);
+	cJSON_AddNumberToObject(a, "unknown", (double)s->st.asn_unknown);
 }
 
 /* "guards": {"pass", "public_suffix_list", "refusal", "warning"}. */
@@ -173,6 +214,7 @@ print_json(const struct status *s)
 	cJSON_AddNumberToObject(o, "last_success", (double)s->st.last_success);
 	cJSON_AddNumberToObject(o, "rate_limited_until",
 	    (double)s->st.rate_limited_until);
+	add_asn_json(o, s);
 	text = cJSON_PrintUnformatted(o);
 	printf("%s\n", text != NULL ? text : "{}");
 	free(text);
@@ -203,6 +245,30 @@ label(struct buf *b, const char *name, const char *value, bool last)
 			buf_add(b, p, 1);
 	}
 	buf_add(b, last ? "\"}" : "\",", 2);
+}
+
+/* The ASN check's metrics: its result as a state set (1 for the result
+ * the last check had, 0 for the others, all 0 before the first), the
+ * prefixes it found outside trusted ASes and not in the database, when. */
+static void
+asn_metrics(struct buf *b, const struct status *s)
+{
+	buf_printf(b, "# HELP m365_direct_asn_check The result of the last "
+	    "ASN cross-check of update (1 for its result).\n"
+	    "# TYPE m365_direct_asn_check gauge\n");
+	for (size_t i = 0; i < sizeof(asn_results) / sizeof(asn_results[0]);
+	    i++)
+		buf_printf(b, "m365_direct_asn_check{result=\"%s\"} %d\n",
+		    asn_results[i],
+		    strcmp(s->st.asn_result, asn_results[i]) == 0);
+	metric(b, "m365_direct_asn_untrusted_prefixes", "Prefixes the last "
+	    "ASN check found outside trusted ASes (or past its cap).", "",
+	    (double)s->st.asn_untrusted);
+	metric(b, "m365_direct_asn_unknown_prefixes", "Prefixes the last ASN "
+	    "check found partly not in the database.", "",
+	    (double)s->st.asn_unknown);
+	metric(b, "m365_direct_asn_check_timestamp_seconds", "When the last "
+	    "ASN check ran (0: never).", "", (double)s->st.asn_checked);
 }
 
 static int
@@ -238,6 +304,7 @@ write_prometheus(const struct status *s, const char *file)
 	metric(&out, "m365_direct_rate_limited_until_timestamp_seconds",
 	    "No /endpoints call before this time (HTTP 429; 0: none).", "",
 	    (double)s->st.rate_limited_until);
+	asn_metrics(&out, s);
 	if (out.error != BUF_OK) {
 		log_warnx("status: %s: %s", file, buf_strerror(out.error));
 		buf_free(&out);

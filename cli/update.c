@@ -80,8 +80,8 @@ parse_update_args(bool *force, struct m365_config *cfg, int argc,
 	return 0;
 }
 
-/* Prints the outcome: the durability warning, the change report on
- * stdout, then the one line on stderr. */
+/* Prints the outcome: the durability warning, the ASN check's findings,
+ * the change report on stdout, then the one line on stderr. */
 static void
 print_report(const struct update_result *res, void *arg)
 {
@@ -90,6 +90,11 @@ print_report(const struct update_result *res, void *arg)
 		log_warnx("update: warning: %s", res->warning);
 	if (res->guard_warning[0] != '\0')
 		log_warnx("update: warning: %s", res->guard_warning);
+	for (size_t i = 0; res->asn_ran && i < res->asn.n_lines; i++)
+		log_warnx("update: %s", res->asn.lines[i]);
+	if (res->asn_ran && res->asn.more_lines > 0)
+		log_warnx("update: asn_check: %zu more findings not shown",
+		    res->asn.more_lines);
 	if (res->diff != NULL)
 		diff_print_text(stdout, res->diff);
 	if (res->record_error[0] != '\0')
@@ -118,6 +123,7 @@ cmd_update(struct cli *c, int argc, char **argv)
 	update_settings(&settings, &c->cfg);
 	o.cfg = &settings;
 	o.service_areas = &c->cfg.policy.service_areas;
+	o.policy = &c->cfg.policy;
 	rc = update_run(&o, &res) == UPDATE_FAILED ? 1 : 0;
 	if (res.hook == UPDATE_HOOK_FAILED)
 		log_warnx("%s", res.hook_message);

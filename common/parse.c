@@ -44,6 +44,52 @@ parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* One AS number, "AS" optional. */
+static int
+parse_asn(const char *s, size_t len, uint32_t *out, const char **why)
+{
+	uint64_t v;
+
+	if (len >= 2 && (s[0] == 'A' || s[0] == 'a') &&
+	    (s[1] == 'S' || s[1] == 's')) {
+		s += 2;
+		len -= 2;
+	}
+	if (parse_uint(s, len, UINT32_MAX, &v) != 0) {
+		*why = "not an AS number (8075, AS8075 or a range 8068-8075; "
+		    "at most 4294967295)";
+		return -1;
+	}
+	if (v == 0) {
+		*why = "AS 0 is reserved and originates nothing";
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+parse_asn_range(const char *s, size_t len, uint32_t *lo, uint32_t *hi,
+    const char **why)
+{
+	const char *dash = memchr(s, '-', len);
+	size_t n = dash != NULL ? (size_t)(dash - s) : len;
+
+	if (parse_asn(s, n, lo, why) != 0)
+		return -1;
+	if (dash == NULL) {
+		*hi = *lo;
+		return 0;
+	}
+	if (parse_asn(dash + 1, len - n - 1, hi, why) != 0)
+		return -1;
+	if (*hi < *lo) {
+		*why = "range ends before it starts";
+		return -1;
+	}
+	return 0;
+}
+
 int
 parse_millis(const char *s, size_t len, uint64_t max_ms, uint64_t *out)
 {

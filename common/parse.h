@@ -16,6 +16,13 @@ int parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
  * such a number or too large. */
 int parse_millis(const char *s, size_t len, uint64_t max_ms, uint64_t *out);
 
+/* Parses an AS number or an inclusive range of them: "8075", "AS8075"
+ * (any case), "8068-8075", "AS8068-AS8075"; 1..4294967295 (AS 0 is
+ * reserved, RFC 7607).  Returns 0 with *lo <= *hi, or -1 with a static
+ * reason in *why. */
+int parse_asn_range(const char *s, size_t len, uint32_t *lo, uint32_t *hi,
+    const char **why);
+
 /* parse_hex_table[c]: the value of hex digit c (either case), or -1. */
 extern const signed char parse_hex_table[256];
 

@@ -17,6 +17,9 @@ update_settings(struct m365_update *u, const struct m365_config *c)
 	u->min_prefix_v4 = config_get_number(c, "min_prefix_v4");
 	u->min_prefix_v6 = config_get_number(c, "min_prefix_v6");
 	u->public_suffix_list = config_get_string(c, "public_suffix_list");
+	u->asn_database = config_get_string(c, "asn_database");
+	u->asn_check = config_get_string(c, "asn_check");
+	u->trusted_asns = config_get_list(c, "trusted_asns");
 }
 
 void

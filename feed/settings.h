@@ -22,6 +22,9 @@ struct m365_update {
 	const struct m365_strlist *on_change;  /* argv run after a change; no shell */
 	unsigned min_prefix_v4, min_prefix_v6;  /* the guards' shortest prefixes */
 	const char *public_suffix_list; /* NULL: the system's or libpsl's */
+	const char *asn_database;       /* NULL: no ASN cross-check */
+	const char *asn_check;          /* refuse, warn or off */
+	const struct m365_strlist *trusted_asns;    /* empty: the instance's */
 };
 
 /* The updater's settings in c; every pointer is borrowed from c. */

@@ -393,6 +393,15 @@ json_time(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (time_t)v->valuedouble : 0;
 }
 
+static unsigned long
+json_count(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble < 1e15 ? (unsigned long)v->valuedouble : 0;
+}
+
 static void
 json_string(const cJSON *o, const char *key, char *out, size_t size)
 {
@@ -424,6 +433,12 @@ state_status_read(const char *dir, struct state_status *st)
 	json_string(o, "last_result", st->last_result, sizeof(st->last_result));
 	json_string(o, "last_message", st->last_message,
 	    sizeof(st->last_message));
+	json_string(o, "asn_result", st->asn_result, sizeof(st->asn_result));
+	json_string(o, "asn_message", st->asn_message, sizeof(st->asn_message));
+	st->asn_checked = json_time(o, "asn_checked");
+	st->asn_prefixes = json_count(o, "asn_prefixes");
+	st->asn_untrusted = json_count(o, "asn_untrusted");
+	st->asn_unknown = json_count(o, "asn_unknown");
 	cJSON_Delete(o);
 }
 
@@ -444,6 +459,18 @@ state_status_write(const char *dir, const struct state_status *st, char *err,
 	cJSON_AddNumberToObject(o, "fetched", (double)st->fetched);
 	cJSON_AddNumberToObject(o, "rate_limited_until",
 	    (double)st->rate_limited_until);
+	if (st->asn_result[0] != '\0') {      /* only once a check ran */
+		cJSON_AddStringToObject(o, "asn_result", st->asn_result);
+		cJSON_AddStringToObject(o, "asn_message", st->asn_message);
+		cJSON_AddNumberToObject(o, "asn_checked",
+		    (double)st->asn_checked);
+		cJSON_AddNumberToObject(o, "asn_prefixes",
+		    (double)st->asn_prefixes);
+		cJSON_AddNumberToObject(o, "asn_untrusted",
+		    (double)st->asn_untrusted);
+		cJSON_AddNumberToObject(o, "asn_unknown",
+		    (double)st->asn_unknown);
+	}
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (text == NULL)

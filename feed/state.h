@@ -76,6 +76,13 @@ struct state_status {
 	time_t last_success;            /* the last installed or current */
 	time_t fetched;                 /* when the installed data came */
 	time_t rate_limited_until;      /* 429: no /endpoints before this */
+	/* The last ASN cross-check (asn_check.h), kept until the next one:
+	 * its result ("" before the first; pass, warn, refused, error, off),
+	 * summary line, time and counts of distinct prefixes. */
+	char asn_result[16];
+	char asn_message[512];
+	time_t asn_checked;
+	unsigned long asn_prefixes, asn_untrusted, asn_unknown;
 };
 
 /* Reads dir's status (all zero when there is none). */

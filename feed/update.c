@@ -61,6 +61,7 @@ update_result_free(struct update_result *res)
 		return;
 	diff_free(res->diff);
 	res->diff = NULL;
+	asn_report_free(&res->asn);
 }
 
 static void
@@ -231,6 +232,49 @@ load_installed(const struct update *u, char **raw, size_t *rawlen)
 	return d;
 }
 
+/* The ASN cross-check of next (asn_check.h), recorded for status.json;
+ * returns -1 when it refuses the data. */
+static int
+check_asn(struct update *u, const struct m365_data *next)
+{
+	const struct m365_update *cu = u->o->cfg;
+	const struct m365_policy *p = u->o->policy;
+	const struct asn_check_opts ao = {
+		.database = cu->asn_database,
+		.mode = cu->asn_check,
+		.instance = cu->instance,
+		.trusted = cu->trusted_asns,
+		.extra_direct = p != NULL ? &p->extra_direct : NULL,
+		.direct_mask = p != NULL ? p->direct_mask : 0,
+	};
+	struct asn_report *r = &u->res->asn;
+
+	asn_check_data(&ao, next, r);
+	u->res->asn_ran = true;
+	snprintf(u->st.asn_result, sizeof(u->st.asn_result), "%s",
+	    asn_result_name(r->result));
+	snprintf(u->st.asn_message, sizeof(u->st.asn_message), "%s",
+	    r->summary);
+	u->st.asn_checked = time(NULL);
+	u->st.asn_prefixes = r->prefixes;
+	u->st.asn_untrusted = r->untrusted + r->capped;
+	u->st.asn_unknown = r->unknown;
+	return r->fails ? -1 : 0;
+}
+
+/* What the install line says of the ASN check: nothing without a
+ * database or when it was off (which its own line said). */
+static const char *
+asn_note(const struct update *u, char *buf, size_t size)
+{
+	const struct asn_report *r = &u->res->asn;
+
+	if (u->o->cfg->asn_database == NULL || r->result == ASN_RESULT_OFF)
+		return "";
+	snprintf(buf, size, "; %s", r->summary);
+	return buf;
+}
+
 /* Runs the guards on next over prev with the configuration's bounds;
  * what they accepted with a warning goes to res.  Returns 0, or -1 with
  * the reason in u->err. */
@@ -259,7 +303,7 @@ install(struct update *u, const struct fetch_result *r)
 	struct m365_data *next, *prev;
 	struct diff_report *diff = NULL;
 	enum update_status st;
-	char *raw;
+	char *raw, note[ASN_MSG_MAX + 4];
 	size_t rawlen;
 	bool changed;
 
@@ -272,6 +316,14 @@ install(struct update *u, const struct fetch_result *r)
 	if (guard(u, next, prev) != 0) {
 		st = finish(u, UPDATE_FAILED, "update failed: refused data of "
 		    "version %s: %s; keeping version %s", latest, u->err, was(u));
+		goto done;
+	}
+	/* after the guards, before anything is written; --force does not
+	 * pass it */
+	if (check_asn(u, next) != 0) {
+		st = finish(u, UPDATE_FAILED, "update failed: refused data of "
+		    "version %s: %s; keeping version %s", latest,
+		    u->res->asn.summary, was(u));
 		goto done;
 	}
 	changed = prev == NULL || rawlen != r->len ||
@@ -293,10 +345,11 @@ install(struct update *u, const struct fetch_result *r)
 	u->st.rate_limited_until = 0;
 	u->hook_due = prev == NULL || (diff != NULL && !diff_is_empty(diff));
 	st = finish(u, UPDATE_INSTALLED, "installed %s version %s (was %s, %zu "
-	    "endpoint sets%s%s)%s", instance, latest, was(u), next->n_sets,
+	    "endpoint sets%s%s)%s%s", instance, latest, was(u), next->n_sets,
 	    prev != NULL && !changed ? ", data unchanged" :
 	    diff != NULL && diff_is_empty(diff) ? ", same endpoints" : "",
-	    u->rollback ? ", rolled back" : "", u->ignored);
+	    u->rollback ? ", rolled back" : "", u->ignored,
+	    asn_note(u, note, sizeof(note)));
 	u->res->diff = diff;
 	diff = NULL;
 done:

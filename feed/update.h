@@ -1,7 +1,8 @@
 /* update.h - the update pipeline behind "m365-direct update" (DESIGN.md
  * §2, §7): under the state directory's lock, the version check, the
- * fetch, the guards, the change report, the crash-safe install, the
- * record of the attempt (status.json) and the on_change hook.  It prints
+ * fetch, the guards, the ASN cross-check (asn_check.h), the change
+ * report, the crash-safe install, the record of the attempt
+ * (status.json) and the on_change hook.  It prints
  * nothing (but for a hook that cannot be executed, which says so on
  * stderr from the child): what happened comes back as values. */
 #ifndef M365_UPDATE_H
@@ -9,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "asn_check.h"
 #include "config.h"
 #include "diff.h"
 #include "fetch.h"
@@ -47,6 +49,10 @@ struct update_result {
 	struct diff_report *diff;
 	enum update_hook hook;
 	char hook_message[UPDATE_MSG_MAX];      /* "" unless UPDATE_HOOK_FAILED */
+	/* The ASN cross-check of the fetched data, when the run got that far
+	 * (its lines are what to print before message); owned. */
+	bool asn_ran;
+	struct asn_report asn;
 };
 
 /* Called once per run, when the outcome is decided and recorded and
@@ -58,6 +64,9 @@ struct update_opts {
 	const char *state_dir;          /* made (mode 0755) when missing */
 	const struct m365_update *cfg;  /* where and how to fetch; on_change */
 	const struct m365_strlist *service_areas;   /* ServiceAreas=; empty: all */
+	/* extra_direct and the direct categories, for the ASN check; NULL:
+	 * neither */
+	const struct m365_policy *policy;
 	bool force;                     /* past the version check, the shrink
 	                                 * guard and an HTTP 429 hold */
 	update_report_fn *report;       /* NULL: none */

@@ -118,10 +118,8 @@ config_check_entry(const char *s, const char **why)
 	struct ip_prefix p;
 	char buf[HOST_NAME_MAX_LEN + 1];
 	size_t len = strlen(s);
-	struct ip_addr a;
-	bool v4;
 
-	if (strchr(s, '/') != NULL || ip_parse(s, len, &a, &v4) == 0)
+	if (prefix_entry_is_cidr(s, len))
 		return prefix_parse(s, len, true, &p, why);
 	return host_pattern_check(s, len, buf, why);
 }
@@ -141,11 +139,23 @@ parse_bool(const char *v, bool *out)
 	return -1;
 }
 
-/* Adds every comma- or blank-separated item of value to a list key; the
- * first occurrence of a key in the file replaces the default. */
+int
+config_check_asn(const char *s, const char **why)
+{
+	uint32_t lo, hi;
+
+	return parse_asn_range(s, strlen(s), &lo, &hi, why);
+}
+
+/* What an item of a list key must be (NULL: any word). */
+typedef int item_check_fn(const char *s, const char **why);
+
+/* Adds every comma- or blank-separated item of value to a list key, each
+ * checked by check (NULL: none); the first occurrence of a key in the file
+ * replaces the default. */
 static void
 set_list(struct cfg_ctx *x, unsigned bit, struct m365_strlist *l,
-    const char *key, const char *value, bool entries)
+    const char *key, const char *value, item_check_fn *check)
 {
 	const char *s = value;
 
@@ -162,7 +172,7 @@ set_list(struct cfg_ctx *x, unsigned bit, struct m365_strlist *l,
 		} else if (len > 0) {
 			memcpy(item, s, len);
 			item[len] = '\0';
-			if (entries && config_check_entry(item, &why) != 0)
+			if (check != NULL && check(item, &why) != 0)
 				cfg_error(x, "%s: \"%s\": %s", key, item, why);
 			else if (strlist_add(l, item, len) != 0)
 				cfg_error(x, "%s: too many entries (at most %d)",
@@ -202,7 +212,9 @@ enum key_type {
 	KEY_WORDS,                      /* a list of words */
 	KEY_ENTRIES,                    /* a list of host patterns or CIDRs */
 	KEY_ARGV,                       /* a command and its arguments */
-	KEY_VERIFY                      /* dns or off, a bool */
+	KEY_VERIFY,                     /* dns or off, a bool */
+	KEY_ASN_MODE,                   /* refuse, warn or off, a string */
+	KEY_ASNS                        /* a list of AS numbers or ranges */
 };
 
 struct config_key {
@@ -221,6 +233,7 @@ enum {
 	O_BASE_URL, O_INSTANCE, O_TENANT, O_NO_IPV6, O_CA_FILE, O_PROXY,
 	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_ON_CHANGE,
 	O_MIN_PREFIX_V4, O_MIN_PREFIX_V6, O_PUBLIC_SUFFIX_LIST,
+	O_ASN_DATABASE, O_ASN_CHECK, O_TRUSTED_ASNS,
 	N_OTHER
 };
 _Static_assert(N_OTHER <= CONFIG_MAX_OTHER, "other[] too small");
@@ -270,6 +283,14 @@ static const struct config_key keys[] = {
 	    MAX_RETRY_DELAY_MS, "2", "the first delay between retries" },
 	{ "on_change", KEY_ARGV, OTHER(O_ON_CHANGE), 0, 0, NULL,
 	    "a command run (no shell) after an install that changed the data" },
+	{ "asn_database", KEY_PATH, OTHER(O_ASN_DATABASE), 0, 0, NULL,
+	    "a MaxMind ASN database to cross-check the direct prefixes with" },
+	{ "asn_check", KEY_ASN_MODE, OTHER(O_ASN_CHECK), 0, 0, "refuse",
+	    "what update does with a prefix of an untrusted AS: refuse, warn, "
+	    "off" },
+	{ "trusted_asns", KEY_ASNS, OTHER(O_TRUSTED_ASNS), 0, 0, NULL,
+	    "the AS numbers direct prefixes may belong to (else the "
+	    "instance's)" },
 	{ "verify_sni", KEY_VERIFY, OFF(sni.verify_dns), 0, 0, "off",
 	    "dns: the helper checks an IP only its SNI vouches for in DNS" },
 	{ "dns_servers", KEY_STRING, OFF(sni.dns_servers), 0, 0, NULL,
@@ -288,6 +309,8 @@ static const struct config_key keys[] = {
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+/* struct cfg_ctx's seen has one bit per key */
+_Static_assert(N_KEYS <= 32, "too many keys for cfg_ctx.seen");
 
 /* The field of c that key k sets. */
 static void *
@@ -307,6 +330,7 @@ value_kind(enum key_type t)
 	case KEY_STRING:
 	case KEY_URL:
 	case KEY_INSTANCE:
+	case KEY_ASN_MODE:
 		return KIND_STRING;
 	case KEY_BOOL:
 	case KEY_VERIFY:
@@ -314,6 +338,7 @@ value_kind(enum key_type t)
 	case KEY_WORDS:
 	case KEY_ENTRIES:
 	case KEY_ARGV:
+	case KEY_ASNS:
 		return KIND_LIST;
 	case KEY_NUMBER:
 	case KEY_SECONDS:
@@ -413,6 +438,14 @@ set_checked(struct cfg_ctx *x, const struct config_key *k, const char *value)
 		if (parse_bool(value, b) != 0)
 			cfg_error(x, "%s: \"%s\" is not yes or no", k->name, value);
 		break;
+	case KEY_ASN_MODE:
+		if (strcmp(value, "refuse") != 0 && strcmp(value, "warn") != 0 &&
+		    strcmp(value, "off") != 0)
+			cfg_error(x, "%s: \"%s\" is not refuse, warn or off",
+			    k->name, value);
+		else
+			set_string(x, field(x->c, k), value);
+		break;
 	default:        /* KEY_VERIFY */
 		if (strcmp(value, "dns") == 0 || strcmp(value, "off") == 0)
 			*b = value[0] == 'd';
@@ -450,9 +483,15 @@ set_key_value(struct cfg_ctx *x, size_t index, const char *value)
 		x->seen |= bit;
 		break;
 	case KEY_WORDS:
+		set_list(x, bit, field(x->c, k), k->name, value, NULL);
+		break;
 	case KEY_ENTRIES:
 		set_list(x, bit, field(x->c, k), k->name, value,
-		    k->type == KEY_ENTRIES);
+		    config_check_entry);
+		break;
+	case KEY_ASNS:
+		set_list(x, bit, field(x->c, k), k->name, value,
+		    config_check_asn);
 		break;
 	case KEY_ARGV:
 		set_argv(x, k->name, field(x->c, k), value);

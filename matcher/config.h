@@ -107,6 +107,10 @@ int config_parse_categories(const char *s, unsigned *mask, const char **why);
 /* Whether name is one of the web service's instances. */
 bool config_instance_valid(const char *name);
 
+/* Checks one trusted_asns item: "8075", "AS8075", "8068-8075"
+ * (parse_asn_range).  Returns 0, or -1 with *why. */
+int config_check_asn(const char *s, const char **why);
+
 /* Checks one extra_direct/never_direct entry: a host pattern or a CIDR (a
  * bare address is a host prefix).  Returns 0, or -1 with *why. */
 int config_check_entry(const char *s, const char **why);

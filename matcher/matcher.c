@@ -164,9 +164,7 @@ collect_policy(struct collect *c, struct m365_rules *r,
 		const char *e = l->v[i], *why;
 		char text[HOST_NAME_MAX_LEN + 1];
 		struct ip_prefix p;
-		struct ip_addr a;
-		bool v4, is_ip = strchr(e, '/') != NULL ||
-		    ip_parse(e, strlen(e), &a, &v4) == 0;
+		bool is_ip = prefix_entry_is_cidr(e, strlen(e));
 
 		if (is_ip ? prefix_parse(e, strlen(e), true, &p, &why) :
 		    host_pattern_check(e, strlen(e), text, &why)) {

@@ -197,6 +197,15 @@ prefix_parse(const char *s, size_t len, bool bare_ok, struct ip_prefix *p,
 	return 0;
 }
 
+bool
+prefix_entry_is_cidr(const char *s, size_t len)
+{
+	struct ip_addr a;
+	bool v4;
+
+	return memchr(s, '/', len) != NULL || ip_parse(s, len, &a, &v4) == 0;
+}
+
 void
 prefix_format(const struct ip_prefix *p, char *buf, size_t size)
 {

@@ -44,6 +44,12 @@ bool ip_is_v4_mapped(const struct ip_addr *a);
 int prefix_parse(const char *s, size_t len, bool bare_ok, struct ip_prefix *p,
     const char **why);
 
+/* Whether a policy entry (extra_direct, never_direct) means an address
+ * range rather than a host pattern: it holds a '/' or is an address (a
+ * bare address is a host prefix).  The one answer config.c, matcher.c and
+ * the ASN check use. */
+bool prefix_entry_is_cidr(const char *s, size_t len);
+
 /* Writes the canonical text of p ("10.0.0.0/8", "2603:1006::/40") into buf. */
 void prefix_format(const struct ip_prefix *p, char *buf, size_t size);
 

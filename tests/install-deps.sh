@@ -8,6 +8,7 @@ PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
       libcurl4-openssl-dev libpsl-dev openssl strace
       squid-openssl curl python3 perl iproute2 procps time
       haproxy socat python3-pacparser libmaxminddb-dev mmdb-bin
+      libmaxmind-db-writer-perl
       nginx-light libnginx-mod-http-geoip2 libc-ares-dev dnsmasq nftables
       mandoc man-db"
 if [ "${1:-}" = fuzz ]; then

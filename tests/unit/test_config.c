@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "endpoints.h"
+#include "parse.h"
 
 /* --- temp files -------------------------------------------------------- */
 
@@ -120,6 +121,9 @@ check_defaults(const struct m365_config *c)
 	assert_int_equal(config_get_number(c, "retries"), 3);
 	assert_int_equal(config_get_number(c, "retry_delay"), 2000);
 	assert_int_equal(config_get_list(c, "on_change")->n, 0);
+	assert_null(config_get_string(c, "asn_database"));
+	assert_string_equal(config_get_string(c, "asn_check"), "refuse");
+	assert_int_equal(config_get_list(c, "trusted_asns")->n, 0);
 }
 
 static void
@@ -209,9 +213,15 @@ test_updater_keys(void **state)
 	    "timeout = 3600\n"
 	    "retries = 0\n"
 	    "retry_delay = 0.25\n"
-	    "on_change = /usr/bin/m365-direct export --format squid\n";
+	    "on_change = /usr/bin/m365-direct export --format squid\n"
+	    "asn_database = /var/lib/GeoIP/GeoLite2-ASN.mmdb\n"
+	    "asn_check = warn\n"
+	    "trusted_asns = AS8075, 8068-8075\n"
+	    "trusted_asns = as58593 AS4808-AS4809\n";
 	static const char *const argv[] = { "/usr/bin/m365-direct", "export",
 	    "--format", "squid" };
+	static const char *const asns[] = { "AS8075", "8068-8075", "as58593",
+	    "AS4808-AS4809" };
 	struct loaded l;
 
 	(void)state;
@@ -230,6 +240,10 @@ test_updater_keys(void **state)
 	assert_int_equal(config_get_number(&l.c, "retries"), 0);
 	assert_int_equal(config_get_number(&l.c, "retry_delay"), 250);
 	assert_true(list_is(config_get_list(&l.c, "on_change"), argv, 4));
+	assert_string_equal(config_get_string(&l.c, "asn_database"),
+	    "/var/lib/GeoIP/GeoLite2-ASN.mmdb");
+	assert_string_equal(config_get_string(&l.c, "asn_check"), "warn");
+	assert_true(list_is(config_get_list(&l.c, "trusted_asns"), asns, 4));
 	/* the policy's keys read the same way as their fields */
 	assert_int_equal(config_get_number(&l.c, "direct_categories"),
 	    DEFAULT_MASK);
@@ -431,7 +445,69 @@ static const struct err_line err_lines[] = {
 	{ "retries = 11", "retries" },
 	{ "retry_delay = 600.001", "retry_delay" },
 	{ "no_ipv6 = maybe", "no_ipv6" },
+	{ "asn_database = GeoLite2-ASN.mmdb", "asn_database" },
+	{ "asn_check = yes", "asn_check" },
+	{ "asn_check = Refuse", "asn_check" },
+	{ "trusted_asns = 8075, Microsoft", "Microsoft" },
+	{ "trusted_asns = AS0", "trusted_asns" },
+	{ "trusted_asns = 8075-8068", "8075-8068" },
+	{ "trusted_asns = 4294967296", "trusted_asns" },
+	{ "trusted_asns = AS", "trusted_asns" },
+	{ "trusted_asns = 8068-", "trusted_asns" },
+	{ "trusted_asns = -8075", "trusted_asns" },
 };
+
+/* parse_asn_range: what trusted_asns accepts, and the range it means. */
+struct asn_case {
+	const char *s;
+	int rc;
+	uint32_t lo, hi;
+};
+
+static const struct asn_case asn_cases[] = {
+	{ "8075", 0, 8075, 8075 },
+	{ "AS8075", 0, 8075, 8075 },
+	{ "as8075", 0, 8075, 8075 },
+	{ "aS8075", 0, 8075, 8075 },
+	{ "8068-8075", 0, 8068, 8075 },
+	{ "AS8068-AS8075", 0, 8068, 8075 },
+	{ "AS8068-8075", 0, 8068, 8075 },
+	{ "8075-8075", 0, 8075, 8075 },
+	{ "1", 0, 1, 1 },
+	{ "4294967295", 0, 4294967295u, 4294967295u },
+	{ "1-4294967295", 0, 1, 4294967295u },
+	{ "0", -1, 0, 0 },
+	{ "AS0", -1, 0, 0 },
+	{ "4294967296", -1, 0, 0 },
+	{ "8075-8068", -1, 0, 0 },
+	{ "", -1, 0, 0 },
+	{ "AS", -1, 0, 0 },
+	{ "ASN8075", -1, 0, 0 },
+	{ "8075-", -1, 0, 0 },
+	{ "-8075", -1, 0, 0 },
+	{ "8068--8075", -1, 0, 0 },
+	{ "80 75", -1, 0, 0 },
+	{ "+8075", -1, 0, 0 },
+	{ "0x1f8b", -1, 0, 0 },
+	{ "8068-8075-8080", -1, 0, 0 },
+};
+
+static void
+test_asn_range(void **state)
+{
+	const struct asn_case *c = *state;
+	uint32_t lo = 7, hi = 7;
+	const char *why = NULL;
+	int rc = parse_asn_range(c->s, strlen(c->s), &lo, &hi, &why);
+
+	assert_int_equal(rc, c->rc);
+	if (rc == 0) {
+		assert_int_equal(lo, c->lo);
+		assert_int_equal(hi, c->hi);
+	} else {
+		assert_non_null(why);
+	}
+}
 
 /* Each bad line alone: one error, "file:1: ...". */
 static void
@@ -937,6 +1013,10 @@ main(void)
 	for (size_t i = 0; i < sizeof(err_lines) / sizeof(err_lines[0]); i++)
 		suite_add(&s, test_error_line, (void *)&err_lines[i],
 		    "line \"%s\"", err_lines[i].line);
+	for (size_t i = 0; i < sizeof(asn_cases) / sizeof(asn_cases[0]); i++)
+		suite_add(&s, test_asn_range, (void *)&asn_cases[i],
+		    "parse_asn_range \"%s\" -> %s", asn_cases[i].s,
+		    asn_cases[i].rc == 0 ? "ok" : "rejected");
 	suite_add(&s, test_all_errors, NULL,
 	    "every bad line reported with its line number");
 	suite_add(&s, test_many_errors, NULL,

@@ -416,6 +416,26 @@ test_status(void **state)
 	assert_int_equal(b.rate_limited_until, a.rate_limited_until);
 	assert_string_equal(b.last_result, "failed");
 	assert_string_equal(b.last_message, a.last_message);
+	/* no ASN check yet: its fields are empty and not written */
+	assert_string_equal(b.asn_result, "");
+	assert_int_equal(b.asn_checked, 0);
+	/* the last ASN check, kept across a read and a write */
+	snprintf(a.asn_result, sizeof(a.asn_result), "refused");
+	snprintf(a.asn_message, sizeof(a.asn_message), "ASN check: set 46: "
+	    "\"45.159.216.0/22\" AS209242 (Cloudflare London, LLC)");
+	a.asn_checked = 1790000003;
+	a.asn_prefixes = 94;
+	a.asn_untrusted = 1;
+	a.asn_unknown = 2;
+	assert_int_equal(state_status_write(d, &a, err, sizeof(err)), 0);
+	state_status_read(d, &b);
+	assert_string_equal(b.asn_result, "refused");
+	assert_string_equal(b.asn_message, a.asn_message);
+	assert_int_equal(b.asn_checked, a.asn_checked);
+	assert_int_equal(b.asn_prefixes, 94);
+	assert_int_equal(b.asn_untrusted, 1);
+	assert_int_equal(b.asn_unknown, 2);
+	assert_string_equal(b.last_message, a.last_message);
 	remove_dir(d);
 }
 
