@@ -10,8 +10,11 @@ my ($count, $failed) = (0, 0);
 
 sub diag { print map { "#   $_\n" } map { split /\n/ } @_ }
 
-# ok($cond, $description, @diagnostics): one test point.
-sub ok {
+# ok($cond, $description, @diagnostics): one test point.  The prototype
+# gives $cond scalar context: "ok($a && $s =~ /re/, ...)" would otherwise
+# pass the match's list (empty when it fails) and shift the description
+# into $cond, so that a failed match passed.
+sub ok($$@) {
     my ($cond, $desc, @diag) = @_;
     $count++;
     print(($cond ? '' : 'not '), "ok $count - $desc\n");
