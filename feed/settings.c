@@ -35,3 +35,18 @@ update_guard_opts(struct validate_opts *o, const struct m365_update *u,
 		    u->instance,
 	};
 }
+
+void
+update_asn_opts(struct asn_check_opts *o, const struct m365_update *u,
+    const struct m365_policy *p, const char *instance)
+{
+	*o = (struct asn_check_opts){
+		.database = u->asn_database,
+		.mode = u->asn_check,
+		.instance = instance != NULL && instance[0] != '\0' ? instance :
+		    u->instance,
+		.trusted = u->trusted_asns,
+		.extra_direct = p != NULL ? &p->extra_direct : NULL,
+		.direct_mask = p != NULL ? p->direct_mask : 0,
+	};
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "asn_check.h"
 #include "validate.h"
 
 struct m365_update {
@@ -35,5 +36,12 @@ void update_settings(struct m365_update *u, const struct m365_config *c);
  * use.  force lifts the shrink guard only. */
 void update_guard_opts(struct validate_opts *o, const struct m365_update *u,
     const char *instance, bool force);
+
+/* How the ASN cross-check checks data of instance (NULL: u's) under u
+ * and the policy p (its extra_direct CIDRs and direct categories; NULL:
+ * none): in update before an install, and in check and export on the
+ * cache they read. */
+void update_asn_opts(struct asn_check_opts *o, const struct m365_update *u,
+    const struct m365_policy *p, const char *instance);
 
 #endif

@@ -237,18 +237,10 @@ load_installed(const struct update *u, char **raw, size_t *rawlen)
 static int
 check_asn(struct update *u, const struct m365_data *next)
 {
-	const struct m365_update *cu = u->o->cfg;
-	const struct m365_policy *p = u->o->policy;
-	const struct asn_check_opts ao = {
-		.database = cu->asn_database,
-		.mode = cu->asn_check,
-		.instance = cu->instance,
-		.trusted = cu->trusted_asns,
-		.extra_direct = p != NULL ? &p->extra_direct : NULL,
-		.direct_mask = p != NULL ? p->direct_mask : 0,
-	};
+	struct asn_check_opts ao;
 	struct asn_report *r = &u->res->asn;
 
+	update_asn_opts(&ao, u->o->cfg, u->o->policy, NULL);
 	asn_check_data(&ao, next, r);
 	u->res->asn_ran = true;
 	snprintf(u->st.asn_result, sizeof(u->st.asn_result), "%s",

@@ -259,6 +259,20 @@ refused_case('the same in an ip_version 4 database', $PARTLY, qr/52\.119\.51\.0-
         && (status_json($dir)->{asn_result} // '') eq 'warn',
         'asn_check = warn: installs, with the same line as a warning; status.json: warn', show($r));
 
+    # a cache the check refuses (here installed in warn mode) gains nothing
+    # once the check refuses: check and export re-run it on what they read
+    my $refuse = conf("asn_database = $DB{v6}");
+    my $c = run([ $CLI, '-c', $refuse, '--state-dir', $dir, 'check', '45.159.216.1' ]);
+    ok($c->{rc} == 1 && $c->{out} eq ''
+        && $c->{err} =~ /check: .*endpoints\.json: refused by the ASN cross-check: .*45\.159\.216\.0\/22.*AS209242/,
+        'check on a cache the ASN check refuses: exit 1, the reason, no verdict', show($c));
+    my $out = "$TMP/asn-refused.pac";
+    $c = run([ $CLI, '-c', $refuse, '--state-dir', $dir, 'export', 'pac', '-o', $out ]);
+    ok($c->{rc} == 1 && !-e $out && $c->{err} =~ /refused by the ASN cross-check/,
+        'export from that cache: exit 1, nothing written', show($c));
+    $c = run([ $CLI, '-c', conf("asn_database = $DB{v6}", 'asn_check = warn'), '--state-dir', $dir, 'check', '45.159.216.1' ]);
+    ok($c->{rc} == 0, 'the same cache with asn_check = warn: check answers', show($c));
+
     $dir = new_state();
     system('cp', '-a', "$GOOD/.", $dir) == 0 or die;
     $r = upd($dir, conf("asn_database = $DB{v6}", 'asn_check = off'), mirror($FOREIGN, $V2));
