@@ -22,6 +22,7 @@ struct cfg_ctx {
 	unsigned line;
 	struct config_errors *errs;
 	unsigned seen;                  /* bit per list key already given */
+	size_t globs;                   /* inner-wildcard entries so far */
 };
 
 static void
@@ -164,6 +165,11 @@ set_list(struct cfg_ctx *x, unsigned bit, struct m365_strlist *l,
 			item[len] = '\0';
 			if (entries && config_check_entry(item, &why) != 0)
 				cfg_error(x, "%s: \"%s\": %s", key, item, why);
+			else if (entries && host_pattern_kind(item, NULL) ==
+			    HOST_PATTERN_GLOB && ++x->globs > CONFIG_MAX_GLOBS)
+				cfg_error(x, "%s: \"%s\": more than %d patterns "
+				    "with a wildcard after the start in extra_direct "
+				    "and never_direct", key, item, CONFIG_MAX_GLOBS);
 			else if (strlist_add(l, item, len) != 0)
 				cfg_error(x, "%s: too many entries (at most %d)",
 				    key, CONFIG_MAX_LIST);
@@ -474,7 +480,7 @@ config_set(struct m365_config *c, const char *key, const char *value,
     char *why, size_t why_len)
 {
 	struct config_errors errs = { 0 };
-	struct cfg_ctx x = { c, NULL, 0, &errs, ~0u };
+	struct cfg_ctx x = { c, NULL, 0, &errs, ~0u, 0 };
 	int rc;
 
 	set_key(&x, key, value);
@@ -577,7 +583,7 @@ int
 config_init(struct m365_config *c)
 {
 	struct config_errors errs = { 0 };
-	struct cfg_ctx x = { c, "defaults", 0, &errs, 0 };
+	struct cfg_ctx x = { c, "defaults", 0, &errs, 0, 0 };
 	bool ok;
 
 	/* the defaults go through the setters: out of memory is the only
@@ -595,7 +601,7 @@ int
 config_load(struct m365_config *c, const char *path, bool required,
     struct config_errors *errs)
 {
-	struct cfg_ctx x = { c, path, 0, errs, 0 };
+	struct cfg_ctx x = { c, path, 0, errs, 0, 0 };
 	struct buf text = BUF_INIT(CONFIG_MAX_BYTES);
 	char line[CONFIG_MAX_LINE + 1], why[1024];
 	const char *p, *end;
