@@ -461,25 +461,29 @@ parse_array(const char *text, size_t len, char *err, size_t errlen)
 }
 
 /* Copies the sets of root, a tree parse_array checked, into new data and
- * deletes the tree.  Returns NULL with a message naming the set on
+ * deletes the tree, each set's part as soon as it is copied: the copies
+ * take the place of what they were copied from, so the tree and the data
+ * are never both whole.  Returns NULL with a message naming the set on
  * failure. */
 static struct m365_data *
 load_sets(cJSON *root, char *err, size_t errlen)
 {
 	struct load_ctx c = { err, errlen, 0, 0, 0 };
 	struct m365_data *d = calloc(1, sizeof(*d));
-	const cJSON *obj;
+	cJSON *obj;
 
 	if (d == NULL || (d->sets = calloc((size_t)cJSON_GetArraySize(root),
 	    sizeof(*d->sets))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	cJSON_ArrayForEach(obj, root) {
+	while ((obj = cJSON_DetachItemFromArray(root, 0)) != NULL) {
 		struct m365_set *s = &d->sets[d->n_sets];
-
 		/* counted first: endpoints_free frees what a failed set holds */
-		if (load_set(&c, obj, d->n_sets++, s) != 0)
+		int rc = load_set(&c, obj, d->n_sets++, s);
+
+		cJSON_Delete(obj);
+		if (rc != 0)
 			goto fail;
 	}
 	cJSON_Delete(root);

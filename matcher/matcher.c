@@ -217,7 +217,8 @@ compile_tables(struct m365_rules *r, const struct m365_policy *p, char *err,
 	    errlen) != 0 || collect_policy(&c, r, &p->never_direct,
 	    M365_FROM_NEVER, err, errlen) != 0)
 		goto cleanup;
-	r->names = names_new(c.patterns, c.n_names, err, errlen);
+	/* the patterns are the data's and r->texts': both outlive r->names */
+	r->names = names_new_borrowed(c.patterns, c.n_names, err, errlen);
 	r->prefixes = prefix_table_new(c.prefixes, c.n_prefixes);
 	if (r->names == NULL || r->prefixes == NULL)
 		goto cleanup;

@@ -13,8 +13,9 @@
  * linear in the host.
  *
  * The trie is path-compressed: a node per key and per branching point,
- * with its edge text read from one pool of the keys, so memory grows with
- * the number of patterns, not with their characters. */
+ * its edge text read in place from the pattern the key is a suffix of, so
+ * memory grows with the number of patterns, not with their characters,
+ * and the text is not held twice. */
 #include "names.h"
 
 #include <stdio.h>
@@ -30,7 +31,7 @@
  * text: the walk goes from the end of the host), so a child is found by a
  * scan of chars. */
 struct node {
-	uint32_t label;                 /* pool offset of the edge text */
+	const char *label;              /* the edge text, in a pattern */
 	uint32_t child_start;
 	uint32_t refs;                  /* refs[]: n_exact, then n_suffix */
 	uint32_t n_exact, n_suffix;
@@ -55,7 +56,7 @@ struct name_table {
 	struct glob *globs;
 	size_t n_globs;
 	uint64_t *masks;                /* the globs' automata */
-	char *pool;                     /* the keys, copied */
+	char *copy;                     /* names_new's copy of the patterns */
 };
 
 /* --- the glob automata ------------------------------------------------- */
@@ -151,10 +152,12 @@ struct entry {
 	enum host_pattern_kind kind;
 };
 
-/* A node while building: its text is the key_end - depth .. key_end -
- * (parent's depth) of the pool, so a split moves nothing. */
+/* A node while building: its text is key_end - depth .. key_end -
+ * (parent's depth), in the pattern of a key it is on the path of, so a
+ * split moves nothing. */
 struct bnode {
-	uint32_t key_end, depth, parent;
+	const char *key_end;
+	uint32_t depth, parent;
 	uint32_t refs, n_exact, n_suffix, globs, n_globs;
 };
 
@@ -163,7 +166,7 @@ struct builder {
 	size_t n;
 	struct bnode *b;
 	size_t n_b;
-	size_t n_globs, masks_len, pool_len;
+	size_t n_globs, masks_len;
 };
 
 /* Orders entries by reversed key (so a key's extensions follow it), then
@@ -219,14 +222,13 @@ same_key(const struct entry *a, const struct entry *b)
 	return a->key_len == b->key_len && common_tail(a, b) == a->key_len;
 }
 
-/* Fills b->e from the patterns and sorts it; sizes the pool (each
- * distinct key once) and the automata.  Returns 0, or -1 with a
- * message. */
+/* Fills b->e from the patterns and sorts it; sizes the automata.
+ * Returns 0, or -1 with a message. */
 static int
 entries_make(struct builder *b, const char *const *patterns, size_t n,
     char *err, size_t errlen)
 {
-	b->n_globs = b->masks_len = b->pool_len = 0;
+	b->n_globs = b->masks_len = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct entry *e = &b->e[i];
 
@@ -251,14 +253,11 @@ entries_make(struct builder *b, const char *const *patterns, size_t n,
 		e->key_len = (uint32_t)strlen(e->key);
 	}
 	qsort(b->e, n, sizeof(*b->e), cmp_entry);
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || !same_key(&b->e[i - 1], &b->e[i]))
-			b->pool_len += b->e[i].key_len;
 	return 0;
 }
 
 static uint32_t
-bnode_add(struct builder *b, uint32_t key_end, uint32_t depth,
+bnode_add(struct builder *b, const char *key_end, uint32_t depth,
     uint32_t parent)
 {
 	struct bnode *nd = &b->b[b->n_b];
@@ -275,7 +274,7 @@ bnode_add(struct builder *b, uint32_t key_end, uint32_t depth,
  * the edge there when it falls inside one, and pushes the key's node. */
 static uint32_t
 trie_place(struct builder *b, uint32_t *stack, size_t *sp, uint32_t lcp,
-    uint32_t key_len, uint32_t key_end)
+    uint32_t key_len, const char *key_end)
 {
 	uint32_t popped = NONE, top;
 
@@ -310,24 +309,23 @@ glob_add(struct name_table *t, const struct entry *e, size_t *masks)
 	*masks += (GLOB_CLASSES + 1) * g->words;
 }
 
-/* Builds the nodes from the sorted entries, filling the pool, refs and
- * globs of t.  In sorted order a key's node is a child of the deepest node
+/* Builds the nodes from the sorted entries, filling the refs and globs
+ * of t.  In sorted order a key's node is a child of the deepest node
  * it shares its end with, so one stack of the current path suffices. */
 static void
 trie_build(struct builder *b, struct name_table *t, uint32_t *stack)
 {
-	size_t sp = 1, pool = 0, refs = 0, masks = 0, i = 0;
+	size_t sp = 1, refs = 0, masks = 0, i = 0;
 
-	bnode_add(b, 0, 0, NONE);
+	bnode_add(b, "", 0, NONE);     /* the root: the empty key */
 	stack[0] = 0;
 	while (i < b->n) {
 		const struct entry *e = &b->e[i];
 		uint32_t lcp = i > 0 ? common_tail(&b->e[i - 1], e) : 0, node;
 		struct bnode *nd;
 
-		memcpy(t->pool + pool, e->key, e->key_len);
-		pool += e->key_len;
-		node = trie_place(b, stack, &sp, lcp, e->key_len, (uint32_t)pool);
+		node = trie_place(b, stack, &sp, lcp, e->key_len,
+		    e->key + e->key_len);
 		nd = &b->b[node];
 		nd->refs = (uint32_t)refs;
 		nd->globs = (uint32_t)t->n_globs;
@@ -348,9 +346,9 @@ trie_build(struct builder *b, struct name_table *t, uint32_t *stack)
 
 /* The character a walk reads first on the edge into node i. */
 static char
-edge_char(const struct builder *b, const char *pool, uint32_t i)
+edge_char(const struct builder *b, uint32_t i)
 {
-	return pool[b->b[i].key_end - b->b[b->b[i].parent].depth - 1];
+	return b->b[i].key_end[-(ptrdiff_t)b->b[b->b[i].parent].depth - 1];
 }
 
 /* Lays the nodes out breadth-first, each node's children contiguous and
@@ -382,8 +380,7 @@ trie_flatten(const struct builder *b, struct name_table *t, uint32_t *kids,
 		/* few children per node: insertion sort */
 		for (size_t i = 1; i < nk; i++)
 			for (size_t j = i; j > 0 && (unsigned char)edge_char(b,
-			    t->pool, k[j - 1]) > (unsigned char)edge_char(b,
-			    t->pool, k[j]); j--) {
+			    k[j - 1]) > (unsigned char)edge_char(b, k[j]); j--) {
 				uint32_t x = k[j];
 
 				k[j] = k[j - 1];
@@ -392,7 +389,7 @@ trie_flatten(const struct builder *b, struct name_table *t, uint32_t *kids,
 		nd->child_start = (uint32_t)tail;
 		nd->n_children = (uint16_t)nk;
 		for (size_t i = 0; i < nk; i++) {
-			t->chars[tail] = edge_char(b, t->pool, k[i]);
+			t->chars[tail] = edge_char(b, k[i]);
 			queue[tail++] = k[i];
 		}
 		nd->label_len = (uint16_t)(queue[head] == 0 ? 0 :
@@ -407,8 +404,8 @@ trie_flatten(const struct builder *b, struct name_table *t, uint32_t *kids,
 }
 
 /* Allocates what the table and the builder need for n patterns: at most
- * 1 + 2n nodes (one per key and one per branching point), the pool and
- * the automata as entries_make sized them. */
+ * 1 + 2n nodes (one per key and one per branching point), and the
+ * automata as entries_make sized them. */
 static int
 table_alloc(struct name_table *t, struct builder *b, size_t n)
 {
@@ -416,8 +413,7 @@ table_alloc(struct name_table *t, struct builder *b, size_t n)
 	t->refs = calloc(n + 1, sizeof(*t->refs));
 	t->globs = calloc(b->n_globs + 1, sizeof(*t->globs));
 	t->masks = calloc(b->masks_len + 1, sizeof(*t->masks));
-	t->pool = malloc(b->pool_len + 1);
-	return b->b && t->refs && t->globs && t->masks && t->pool ? 0 : -1;
+	return b->b && t->refs && t->globs && t->masks ? 0 : -1;
 }
 
 /* Builds t from patterns[0..n); returns 0, or -1 with a message. */
@@ -430,7 +426,7 @@ table_build(struct name_table *t, const char *const *patterns, size_t n,
 	int rc = -1;
 
 	snprintf(err, errlen, "out of memory");
-	/* node ids, pool and automaton offsets then fit 32 bits */
+	/* node ids and automaton offsets then fit 32 bits */
 	if (n > UINT32_MAX / ((GLOB_CLASSES + 1) * GLOB_WORDS_MAX + 2))
 		return -1;
 	b.n = n;
@@ -467,7 +463,8 @@ cleanup:
 }
 
 struct name_table *
-names_new(const char *const *patterns, size_t n, char *err, size_t errlen)
+names_new_borrowed(const char *const *patterns, size_t n, char *err,
+    size_t errlen)
 {
 	struct name_table *t = calloc(1, sizeof(*t));
 
@@ -482,6 +479,54 @@ names_new(const char *const *patterns, size_t n, char *err, size_t errlen)
 	return t;
 }
 
+/* Copies patterns[0..n) into one block (*copy) and points (*ptrs, n
+ * entries) at the copies.  Returns 0, or -1 when out of memory. */
+static int
+patterns_copy(const char *const *patterns, size_t n, char **copy,
+    const char ***ptrs)
+{
+	size_t size = 1, o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(patterns[i]) + 1;
+
+		if (len > SIZE_MAX - size)
+			return -1;
+		size += len;
+	}
+	*copy = malloc(size);
+	*ptrs = calloc(n + 1, sizeof(**ptrs));
+	if (*copy == NULL || *ptrs == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(patterns[i]) + 1;
+
+		memcpy(*copy + o, patterns[i], len);
+		(*ptrs)[i] = *copy + o;
+		o += len;
+	}
+	return 0;
+}
+
+struct name_table *
+names_new(const char *const *patterns, size_t n, char *err, size_t errlen)
+{
+	char *copy = NULL;
+	const char **ptrs = NULL;
+	struct name_table *t = NULL;
+
+	if (patterns_copy(patterns, n, &copy, &ptrs) != 0)
+		snprintf(err, errlen, "out of memory");
+	else
+		t = names_new_borrowed(ptrs, n, err, errlen);
+	free(ptrs);
+	if (t == NULL)
+		free(copy);
+	else
+		t->copy = copy;
+	return t;
+}
+
 void
 names_free(struct name_table *t)
 {
@@ -492,7 +537,7 @@ names_free(struct name_table *t)
 	free(t->refs);
 	free(t->globs);
 	free(t->masks);
-	free(t->pool);
+	free(t->copy);
 	free(t);
 }
 
@@ -542,7 +587,7 @@ step(const struct name_table *t, const struct node *nd, const char *host,
 		return NULL;
 	child = &t->nodes[nd->child_start + k];
 	if (child->label_len > *i || memcmp(host + *i - child->label_len,
-	    t->pool + child->label, child->label_len) != 0)
+	    child->label, child->label_len) != 0)
 		return NULL;
 	*i -= child->label_len;
 	return child;

@@ -25,8 +25,16 @@ struct name_table;
 
 /* Builds a table over the lower-case, valid patterns[0..n) (see
  * host_pattern_check).  Returns NULL with a message in err on failure (out
- * of memory, a pattern longer than a host name).  The table copies what it keeps. */
+ * of memory, a pattern longer than a host name).  The table copies the
+ * patterns. */
 struct name_table *names_new(const char *const *patterns, size_t n,
+    char *err, size_t errlen);
+
+/* names_new that borrows the pattern strings instead (the array itself
+ * is not kept): they must stay unchanged until names_free, which does not
+ * read them.  What the matcher uses: its data outlives its tables, and
+ * the patterns are then held once, not twice. */
+struct name_table *names_new_borrowed(const char *const *patterns, size_t n,
     char *err, size_t errlen);
 void names_free(struct name_table *t);
 
