@@ -72,22 +72,23 @@ struct name_table {
  * the pattern: nothing is ever tried twice, and there is no limit whose
  * hit could be mistaken for an answer. */
 
-/* Host characters as the automata see them: a-z, 0-9, '-', '_', '.' and
- * any other byte (which only '?' matches). */
+/* Host characters as the automata see them: 0 for any byte but the 39
+ * a host name holds (which only '?' matches), 1.. for a-z, 0-9, '-', '_'
+ * and '.'; a table, as this is read per character and pattern tried. */
 #define GLOB_CLASSES 40
 #define GLOB_WORDS_MAX ((HOST_NAME_MAX_LEN + 64) / 64)
+_Static_assert(GLOB_WORDS_MAX == 4, "glob_run has a case per word count");
 
-static unsigned
-glob_class(char ch)
-{
-	unsigned char c = (unsigned char)ch;
-
-	if (c >= 'a' && c <= 'z')
-		return c - 'a';
-	if (c >= '0' && c <= '9')
-		return 26 + c - '0';
-	return c == '-' ? 36 : c == '_' ? 37 : c == '.' ? 38 : 39;
-}
+static const unsigned char glob_class[256] = {
+	['a'] = 1, ['b'] = 2, ['c'] = 3, ['d'] = 4, ['e'] = 5, ['f'] = 6,
+	['g'] = 7, ['h'] = 8, ['i'] = 9, ['j'] = 10, ['k'] = 11,
+	['l'] = 12, ['m'] = 13, ['n'] = 14, ['o'] = 15, ['p'] = 16,
+	['q'] = 17, ['r'] = 18, ['s'] = 19, ['t'] = 20, ['u'] = 21,
+	['v'] = 22, ['w'] = 23, ['x'] = 24, ['y'] = 25, ['z'] = 26,
+	['0'] = 27, ['1'] = 28, ['2'] = 29, ['3'] = 30, ['4'] = 31,
+	['5'] = 32, ['6'] = 33, ['7'] = 34, ['8'] = 35, ['9'] = 36,
+	['-'] = 37, ['_'] = 38, ['.'] = 39
+};
 
 static size_t
 glob_words(size_t final)
@@ -111,25 +112,28 @@ glob_compile(uint64_t *m, const char *p, size_t final)
 		}
 		j++;
 		for (unsigned c = 0; c < GLOB_CLASSES; c++)
-			if (*p == '?' || glob_class(*p) == c)
+			if (*p == '?' || glob_class[(unsigned char)*p] == c)
 				m[c * words + j / 64] |= (uint64_t)1 << (j % 64);
 	}
 }
 
-/* Whether the automaton g accepts all of s[0..n). */
-static bool
-glob_run(const struct name_table *t, const struct glob *g, const char *s,
+/* Runs the automaton m of words state words (a constant where it is
+ * called, so that the loop over them unrolls) over s[0..n); returns
+ * whether it ends in state final. */
+static inline bool
+glob_run_words(const uint64_t *m, size_t words, size_t final, const char *s,
     size_t n)
 {
-	const uint64_t *m = t->masks + g->masks;
-	const uint64_t *loop = m + GLOB_CLASSES * g->words;
+	const uint64_t *loop = m + GLOB_CLASSES * words;
 	uint64_t d[GLOB_WORDS_MAX] = { 1 };     /* state 0 */
+	size_t top = 1;         /* d[top..] are 0 */
 
 	for (size_t i = 0; i < n; i++) {
-		const uint64_t *step = m + glob_class(s[i]) * g->words;
+		const uint64_t *step = m +
+		    glob_class[(unsigned char)s[i]] * words;
 		uint64_t carry = 0, any = 0;
 
-		for (size_t w = 0; w < g->words; w++) {
+		for (size_t w = 0; w < top; w++) {
 			uint64_t x = d[w];
 
 			d[w] = (((x << 1) | carry) & step[w]) | (x & loop[w]);
@@ -138,8 +142,30 @@ glob_run(const struct name_table *t, const struct glob *g, const char *s,
 		}
 		if (any == 0)
 			return false;   /* no state left: most hosts end here */
+		/* a state moves up one at most per character: a word above
+		 * the ones in use fills only by a carry out of the last */
+		top += top < words && (d[top - 1] >> 63) != 0;
 	}
-	return (d[g->final / 64] >> (g->final % 64)) & 1;
+	return (d[final / 64] >> (final % 64)) & 1;
+}
+
+/* Whether the automaton g accepts all of s[0..n). */
+static bool
+glob_run(const struct name_table *t, const struct glob *g, const char *s,
+    size_t n)
+{
+	const uint64_t *m = t->masks + g->masks;
+
+	switch (g->words) {
+	case 1:
+		return glob_run_words(m, 1, g->final, s, n);
+	case 2:
+		return glob_run_words(m, 2, g->final, s, n);
+	case 3:
+		return glob_run_words(m, 3, g->final, s, n);
+	default:
+		return glob_run_words(m, GLOB_WORDS_MAX, g->final, s, n);
+	}
 }
 
 /* --- building ---------------------------------------------------------- */

@@ -151,16 +151,18 @@ worst_prefixes(struct feed *fd)
 	probe(fd, "[2604::1]", false);
 }
 
-/* Glob i: labels of 62 characters "g<i>" then "a?bc*" repeated, ending
- * "*z.glob.example", 253 characters in all, over 192 of them not '*'
- * (four state words); inst gets the host made by taking each '*' as
+/* Glob i: '*', labels of 62 characters "g<i>" then "a?bc*" repeated,
+ * ending "*z.glob.example", 253 characters in all, over 192 of them not
+ * '*' (four state words); the leading '*' keeps every automaton running
+ * to the end of the host.  inst gets the host made by taking each '*' as
  * nothing and each '?' as 'q'. */
 static void
 glob_text(size_t i, char *pat, char *inst)
 {
 	static const char tail[] = "*z.glob.example";
-	size_t o = 0, k = 0;
+	size_t o = 1, k = 0;
 
+	pat[0] = '*';
 	while (o + sizeof(tail) - 1 < HOST_NAME_MAX_LEN) {
 		size_t room = HOST_NAME_MAX_LEN - (sizeof(tail) - 1) - o;
 		size_t label = room < 62 ? room : 62;
@@ -191,11 +193,18 @@ worst_globs(struct feed *fd)
 		if (i == 0 || i == M365_DATA_MAX_GLOBS - 1)
 			probe(fd, inst, true);
 		if (i == 0) {
-			inst[1] = 'z';  /* "gz...": no pattern starts so */
+			inst[strlen(inst) - 14] = 'y';  /* "y.glob.example" */
 			probe(fd, inst, false);
 		}
 	}
 	set_close(fd);
+	/* the longest host with the tail and no match: every pattern's
+	 * automaton runs to its end */
+	memset(inst, 'b', HOST_NAME_MAX_LEN);
+	for (size_t k = 60; k < HOST_NAME_MAX_LEN - 14; k += 61)
+		inst[k] = '.';
+	strcpy(inst + HOST_NAME_MAX_LEN - 14, "z.glob.example");
+	probe(fd, inst, false);
 	fd->urls += M365_DATA_MAX_GLOBS;
 }
 
