@@ -147,7 +147,7 @@ check: deps
 	M365_BUILD=$(B) sh tests/run
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(B)/tools/gen_feed
 	$(MAKE) -C bench B=../$(B)
 	M365_BUILD=$(B) sh bench/run
 
