@@ -272,14 +272,14 @@ test_cap(void **state)
 }
 
 static void
-test_regex_count(void **state)
+test_glob_count(void **state)
 {
 	const char *pats[] = { "*.x", "x", "*cdn.x", "autodiscover.*.x",
 	    "a?b", "*", "*a*", "*-files.x", "?x" };
 	struct name_table *t = table_new(pats, 9);
 
 	(void)state;
-	/* only a wildcard after the first character needs a regex */
+	/* only a wildcard after the first character needs an automaton */
 	assert_int_equal(names_glob_count(t), 4);
 	names_free(t);
 }
@@ -717,8 +717,8 @@ main(void)
 	}
 	suite_add(&s, test_len_honoured, NULL, "lookup reads only len bytes");
 	suite_add(&s, test_cap, NULL, "lookup: cap smaller than the count");
-	suite_add(&s, test_regex_count, NULL,
-	    "only inner wildcards need a regex");
+	suite_add(&s, test_glob_count, NULL,
+	    "only inner wildcards need an automaton");
 	suite_add(&s, test_copies, NULL, "the table copies its patterns");
 	suite_add(&s, test_real_shapes, NULL,
 	    "the real pattern shapes against shExpMatch");
