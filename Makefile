@@ -10,6 +10,7 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/lib/squid
 SYSCONFDIR ?= /etc
+MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 VERSION = 0.1.0
 include flags.mk
@@ -146,6 +147,13 @@ check: deps
 	$(MAKE) all $(UNIT_BIN) $(TOOLS)
 	M365_BUILD=$(B) sh tests/run
 
+# The libFuzzer targets (clang), each run FUZZ_SECONDS (60) from the
+# committed corpus; a crash, leak or sanitizer report fails (.ci/run).
+fuzz:
+	@sh tests/install-deps.sh fuzz
+	sh tests/fuzz/build.sh
+	sh tests/fuzz/run.sh
+
 bench: deps
 	$(MAKE) all $(B)/tools/gen_feed
 	$(MAKE) -C bench B=../$(B)
@@ -160,6 +168,9 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/m365-direct
 	install -m 755 $(B)/m365-direct $(DESTDIR)$(BINDIR)/m365-direct
 	install -m 755 $(B)/ext_m365_acl $(DESTDIR)$(LIBEXECDIR)/ext_m365_acl
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/m365-direct.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/ext_m365_acl.8 man/m365-direct.8 $(DESTDIR)$(MANDIR)/man8/
 	test -e $(DESTDIR)$(SYSCONFDIR)/m365-direct/m365-direct.conf || \
 		install -m 644 configs/m365-direct.conf \
 		$(DESTDIR)$(SYSCONFDIR)/m365-direct/m365-direct.conf
@@ -167,5 +178,5 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all deps check bench demo install clean FORCE
+.PHONY: fuzz all deps check bench demo install clean FORCE
 -include $(shell find build -name '*.d' 2>/dev/null)

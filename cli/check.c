@@ -225,7 +225,6 @@ cmd_check(struct cli *c, int argc, char **argv)
 	const char *host = NULL, *port_arg = NULL, *sni = NULL;
 	struct m365_rules *r;
 	struct source src;
-	char err[512];
 	bool json = false;
 	uint64_t port = 0;
 
@@ -262,13 +261,10 @@ cmd_check(struct cli *c, int argc, char **argv)
 	if (cli_load_config(c) != 0)
 		return 2;
 	/* an explicit --data file is never silently replaced; a broken cache
-	 * falls back to the snapshot as the helper does */
-	r = source_compile(c->data_opt, c->cfg.state_dir, &c->cfg.policy,
-	    c->data_opt == NULL, &src, err, sizeof(err));
-	if (r == NULL) {
-		log_warnx("%s", err);
+	 * falls back to the snapshot as the helper does; a poisoned one is
+	 * refused */
+	if ((r = cli_compile(c, &src, "check")) == NULL)
 		return 1;
-	}
 	check_print(stdout, r, host, sni, port_arg != NULL ? (int)port : -1,
 	    json);
 	matcher_free(r);

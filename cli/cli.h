@@ -23,8 +23,20 @@ void cli_usage(FILE *f);
  * error to stderr.  Returns 0, or -1 (a usage error: exit 2). */
 int cli_load_config(struct cli *c);
 
-/* The data in use (as check chooses it: --data, else the cache, else the
- * snapshot) prepared for the exporters under the policy and mask. */
+/* The rules of the data in use under the configuration's policy:
+ * --data FILE, else the cache, else the bundled snapshot (source_load).
+ * A cache that does not load or compile falls back to the snapshot, with
+ * a warning, as the helper does; but a cache or --data file someone else
+ * could have written (src->untrusted), or a cache the feed's guards
+ * refuse (validate_data, as update runs them: whoever can write the state
+ * directory gains nothing the feed could not have done) is an error.
+ * Returns the rules (which own the data; *src says what was read), or
+ * NULL after saying why on stderr, prefixed by what. */
+struct m365_rules *cli_compile(struct cli *c, struct source *src,
+    const char *what);
+
+/* The data in use (as check chooses it: cli_compile) prepared for the
+ * exporters under the policy and mask. */
 struct cli_export {
 	struct m365_rules *rules;       /* own the data */
 	struct export_ctx x;

@@ -17,9 +17,18 @@
  * Text: nothing for an empty report; else a summary line naming all three
  * categories, a section header only above entries, entry lines starting
  * "+ ", "- " or "~ "; "-" is no ports, adjacent ports "a,b", runs "a-b".
+ * A scope change (matcher/diff.h) is one line under "Service areas and
+ * required:", with what changed of the two ways to print a scope: the
+ * service areas ("Common, Skype"; an area whose sets give the entry other
+ * than it has overall with that view: "Common (Allow; tcp 443; udp -)"),
+ * and whether they are required ("yes", "no", or per area: "Exchange yes,
+ * Common no", or the view its required sets give).  Either way, two
+ * scopes print alike only when they are alike.
  * JSON: one object on one line, every key present (empty arrays included),
  * categories as check --json writes them, port lists in the web service's
- * syntax; "tcp"/"udp" in a ports entry only for what changed.
+ * syntax; "tcp"/"udp" in a ports entry only for what changed; a scope
+ * entry holds both sides whole ("from", "to": every area with what its
+ * sets and its required sets give, "required" null when none is).
  * diff_print_json writes nothing rather than half an object when out of
  * memory; diff_print_text needs no memory. */
 
@@ -28,7 +37,7 @@ enum { SIDE_REMOVED, SIDE_ADDED };
 /* Counts of one category: [side][0 names, 1 prefixes]. */
 struct diff_counts {
 	size_t cat[4][2][2];
-	size_t moved, ports;
+	size_t moved, ports, scope;
 };
 
 #define N_CATS 3
@@ -62,10 +71,10 @@ report_count(const struct diff_report *d, struct diff_counts *c)
 			c->cat[cat_index(it->to)][SIDE_ADDED][it->prefix]++;
 		else if (it->to == M365_CAT_NONE)
 			c->cat[cat_index(it->from)][SIDE_REMOVED][it->prefix]++;
-		else if (diff_item_is_port_change(it))
-			c->ports++;
-		else
+		else if (it->from != it->to)
 			c->moved++;
+		c->ports += diff_item_is_port_change(it);
+		c->scope += diff_item_is_scope_change(it);
 	}
 }
 
@@ -167,6 +176,127 @@ text_lists(FILE *f, const struct diff_report *d, const struct diff_counts *c)
 	}
 }
 
+/* --- text: scope changes --- */
+
+static const char *
+area_name(const struct diff_area *a)
+{
+	return a->name[0] != '\0' ? a->name : "-";
+}
+
+static void
+text_view(FILE *f, const struct diff_view *v)
+{
+	fprintf(f, "(%s; tcp %s; udp %s)", cat_title(v->cat),
+	    text_ports(v->tcp), text_ports(v->udp));
+}
+
+/* "Common, Skype (Default; tcp 443; udp -)". */
+static void
+text_areas(FILE *f, const struct diff_scope *sc)
+{
+	for (size_t i = 0; i < sc->n; i++) {
+		fprintf(f, "%s%s", i > 0 ? ", " : "", area_name(&sc->areas[i]));
+		if (!sc->areas[i].as_entry) {
+			fputc(' ', f);
+			text_view(f, &sc->areas[i].all);
+		}
+	}
+}
+
+static bool
+areas_print_alike(const struct diff_scope *a, const struct diff_scope *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct diff_area *x = &a->areas[i], *y = &b->areas[i];
+
+		if (strcmp(x->name, y->name) != 0 || x->as_entry != y->as_entry ||
+		    (!x->as_entry && !diff_view_equal(&x->all, &y->all)))
+			return false;
+	}
+	return true;
+}
+
+/* DIFF_REQ_ALL or _NONE when every area is so; else DIFF_REQ_PART, and
+ * the areas print one by one. */
+static enum diff_req
+required_all(const struct diff_scope *sc)
+{
+	for (size_t i = 1; i < sc->n; i++)
+		if (sc->areas[i].req != sc->areas[0].req)
+			return DIFF_REQ_PART;
+	return sc->n > 0 && sc->areas[0].req != DIFF_REQ_PART ?
+	    sc->areas[0].req : DIFF_REQ_PART;
+}
+
+/* "yes", "no", or "Exchange yes, Common no, Skype (Allow; tcp 443; udp -)". */
+static void
+text_required(FILE *f, const struct diff_scope *sc)
+{
+	enum diff_req all = required_all(sc);
+
+	if (all != DIFF_REQ_PART) {
+		fputs(all == DIFF_REQ_ALL ? "yes" : "no", f);
+		return;
+	}
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct diff_area *a = &sc->areas[i];
+
+		fprintf(f, "%s%s ", i > 0 ? ", " : "", area_name(a));
+		if (a->req == DIFF_REQ_PART)
+			text_view(f, &a->req_view);
+		else
+			fputs(a->req == DIFF_REQ_ALL ? "yes" : "no", f);
+	}
+}
+
+static bool
+required_print_alike(const struct diff_scope *a, const struct diff_scope *b)
+{
+	enum diff_req x = required_all(a), y = required_all(b);
+
+	if (x != y)
+		return false;
+	if (x != DIFF_REQ_PART)
+		return true;
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->areas[i].name, b->areas[i].name) != 0 ||
+		    a->areas[i].req != b->areas[i].req ||
+		    (a->areas[i].req == DIFF_REQ_PART &&
+		    !diff_view_equal(&a->areas[i].req_view,
+		    &b->areas[i].req_view)))
+			return false;
+	return true;
+}
+
+/* "~ x (Optimize): service area Exchange -> Skype; required yes -> no" */
+static void
+text_scope_line(FILE *f, const struct diff_item *it)
+{
+	const struct diff_scope *a = it->scope[0], *b = it->scope[1];
+	bool areas = !areas_print_alike(a, b);
+	bool req = !required_print_alike(a, b);
+
+	fprintf(f, "~ %s (%s):", it->text, cat_title(it->to));
+	if (areas || !req) {            /* never an empty line */
+		fputs(" service area ", f);
+		text_areas(f, a);
+		fputs(" -> ", f);
+		text_areas(f, b);
+	}
+	if (req) {
+		fputs(areas ? "; required " : " required ", f);
+		text_required(f, a);
+		fputs(" -> ", f);
+		text_required(f, b);
+	}
+	fputc('\n', f);
+}
+
 void
 diff_print_text(FILE *f, const struct diff_report *d)
 {
@@ -183,6 +313,11 @@ diff_print_text(FILE *f, const struct diff_report *d)
 	for (size_t i = 0; i < d->n; i++)
 		if (diff_item_is_port_change(&d->items[i]))
 			text_port_line(f, &d->items[i]);
+	if (c.scope > 0)
+		fputs("Service areas and required:\n", f);
+	for (size_t i = 0; i < d->n; i++)
+		if (diff_item_is_scope_change(&d->items[i]))
+			text_scope_line(f, &d->items[i]);
 }
 
 /* --- JSON ----------------------------------------------------------------- */
@@ -215,7 +350,8 @@ json_summary(const struct diff_counts *c)
 		    matcher_category_name(cat_order[k])), c->cat[cat_index(cat_order[k])]);
 	if (rc != 0 || cJSON_AddNumberToObject(o, "moved",
 	    (double)c->moved) == NULL || cJSON_AddNumberToObject(o, "ports",
-	    (double)c->ports) == NULL) {
+	    (double)c->ports) == NULL || cJSON_AddNumberToObject(o, "scope",
+	    (double)c->scope) == NULL) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -332,6 +468,86 @@ json_changes(const struct diff_report *d, bool ports)
 	return arr;
 }
 
+/* Adds "category", "tcp", "udp" of v to o.  Returns 0, or -1. */
+static int
+json_view(cJSON *o, const struct diff_view *v)
+{
+	return o != NULL && cJSON_AddStringToObject(o, "category",
+	    matcher_category_name(v->cat)) != NULL &&
+	    cJSON_AddStringToObject(o, "tcp", v->tcp) != NULL &&
+	    cJSON_AddStringToObject(o, "udp", v->udp) != NULL ? 0 : -1;
+}
+
+/* One area: {"service_area", "category", "tcp", "udp", "required": what
+ * its required sets give, or null}.  Returns it, or NULL. */
+static cJSON *
+json_area(const struct diff_area *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	const struct diff_view *req = a->req == DIFF_REQ_PART ? &a->req_view :
+	    &a->all;
+	int rc = o != NULL && cJSON_AddStringToObject(o, "service_area",
+	    a->name) != NULL ? json_view(o, &a->all) : -1;
+
+	if (rc == 0 && a->req == DIFF_REQ_NONE)
+		rc = cJSON_AddNullToObject(o, "required") != NULL ? 0 : -1;
+	else if (rc == 0)
+		rc = json_view(cJSON_AddObjectToObject(o, "required"), req);
+	if (rc != 0) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The areas of one side of a scope change.  Returns them, or NULL. */
+static cJSON *
+json_areas(const struct diff_scope *sc)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr != NULL && i < sc->n; i++) {
+		cJSON *o = json_area(&sc->areas[i]);
+
+		if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
+static int json_attach(cJSON *o, const char *key, cJSON *item);
+
+/* The array of scope changes. */
+static cJSON *
+json_scopes(const struct diff_report *d)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr != NULL && i < d->n; i++) {
+		const struct diff_item *it = &d->items[i];
+		cJSON *o;
+		int rc;
+
+		if (!diff_item_is_scope_change(it))
+			continue;
+		o = cJSON_CreateObject();
+		rc = o != NULL && json_entry(o, it) == 0 &&
+		    cJSON_AddStringToObject(o, "category",
+		    matcher_category_name(it->to)) != NULL &&
+		    json_attach(o, "from", json_areas(it->scope[0])) == 0 &&
+		    json_attach(o, "to", json_areas(it->scope[1])) == 0 ? 0 : -1;
+		if (rc != 0 || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
 /* Adds item as key to o, or deletes it.  Returns 0, or -1 (item NULL or
  * out of memory). */
 static int
@@ -357,7 +573,8 @@ diff_print_json(FILE *f, const struct diff_report *d)
 	    json_attach(o, "added", json_side(d, SIDE_ADDED)) == 0 &&
 	    json_attach(o, "removed", json_side(d, SIDE_REMOVED)) == 0 &&
 	    json_attach(o, "moved", json_changes(d, false)) == 0 &&
-	    json_attach(o, "ports", json_changes(d, true)) == 0)
+	    json_attach(o, "ports", json_changes(d, true)) == 0 &&
+	    json_attach(o, "scope", json_scopes(d)) == 0)
 		text = cJSON_PrintUnformatted(o);
 	rc = text != NULL ? 0 : -1;     /* decided before text is freed */
 	if (text != NULL)

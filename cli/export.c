@@ -75,28 +75,12 @@ cli_export_open(struct cli *c, unsigned mask, const char *what,
     struct cli_export *ce)
 {
 	struct export_source es;
-	struct m365_data *data;
 	char err[1024];
 
 	memset(ce, 0, sizeof(*ce));
-	data = source_load(c->data_opt, c->cfg.state_dir, &ce->src, err,
-	    sizeof(err));
-	if (data == NULL && c->data_opt == NULL) {
-		/* a broken cache: the snapshot, as check and the helper do */
-		log_warnx("%s; falling back to the bundled snapshot", err);
-		data = source_load(NULL, NULL, &ce->src, err, sizeof(err));
-	}
-	if (data == NULL) {
-		log_warnx("%s: %s", what, err);
-		return -1;
-	}
 	/* the exporters read the compiled rules: one view, as check's */
-	if ((ce->rules = matcher_compile(data, &c->cfg.policy, err,
-	    sizeof(err))) == NULL) {
-		endpoints_free(data);
-		log_warnx("%s: %s", what, err);
+	if ((ce->rules = cli_compile(c, &ce->src, what)) == NULL)
 		return -1;
-	}
 	/* the version of the very file read (source_load), not the link's
 	 * name read again: an update may have switched it meanwhile */
 	es.kind = source_kind_name(ce->src.kind);

@@ -1,6 +1,8 @@
 /* status.c - "m365-direct status": which endpoint data is in use, its
- * version and age, the last update attempt; as text, JSON, or node-exporter
- * textfile metrics (written atomically). */
+ * version and age, the last update attempt, what the guards say of it now
+ * (with the public suffix list they read, and what they accept with a
+ * warning); as text, JSON, or node-exporter textfile metrics (written
+ * atomically). */
 #include <cjson/cJSON.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -13,8 +15,10 @@
 #include "cli.h"
 #include "endpoints.h"
 #include "log.h"
+#include "settings.h"
 #include "source.h"
 #include "state.h"
+#include "validate.h"
 
 #define STATUS_PROM_MAX 65536           /* the textfile, bytes */
 
@@ -26,7 +30,27 @@ struct status {
 	char version[32], instance[32];
 	struct state_status st;
 	time_t now;
+	bool guards_pass;               /* the data in use passes them now */
+	char guards_refusal[VALIDATE_TEXT_MAX];
+	struct validate_result guards;
 };
+
+/* Runs update's guards (poison only: there is nothing to shrink from) on
+ * the data in use, as update would with this configuration: the list
+ * may have changed since it was installed, and what they accept with a
+ * warning is worth seeing after the update that said so. */
+static void
+check_guards(struct cli *c, struct status *s, const struct m365_data *d)
+{
+	struct m365_update u;
+	struct validate_opts o;
+
+	update_settings(&u, &c->cfg);
+	/* the data's own instance; for --data or the snapshot, update's */
+	update_guard_opts(&o, &u, s->instance, true);
+	s->guards_pass = validate_data(d, NULL, &o, &s->guards,
+	    s->guards_refusal, sizeof(s->guards_refusal)) == 0;
+}
 
 static void
 gather(struct cli *c, struct status *s)
@@ -38,11 +62,13 @@ gather(struct cli *c, struct status *s)
 	    sizeof(s->load_error));
 	s->loaded = d != NULL;
 	s->n_sets = d != NULL ? d->n_sets : 0;
-	endpoints_free(d);
 	state_status_read(c->cfg.state_dir, &s->st);
 	/* the version of the file source_load read, not the link read again */
 	snprintf(s->version, sizeof(s->version), "%s", s->src.version);
 	snprintf(s->instance, sizeof(s->instance), "%s", s->src.instance);
+	if (d != NULL)
+		check_guards(c, s, d);
+	endpoints_free(d);
 }
 
 static void
@@ -58,28 +84,68 @@ print_time(const char *label, time_t t, time_t now)
 	printf("%-18s %s (%lld s ago)\n", label, buf, (long long)(now - t));
 }
 
+/* s for a terminal: printable ASCII as it is, any other byte as \xHH
+ * (status.json is a file: no escape sequence of its reaches the screen). */
+static void
+print_plain(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p >= 0x20 && *p < 0x7f)
+			putchar(*p);
+		else
+			printf("\\x%02x", *p);
+}
+
 static void
 print_text(const struct status *s)
 {
 	printf("%-18s %s%s%s\n", "data in use:", source_kind_name(s->src.kind),
 	    s->src.path[0] != '\0' ? " " : "", s->src.path);
-	if (!s->loaded)
-		printf("%-18s %s\n", "error:", s->load_error);
+	if (!s->loaded) {
+		printf("%-18s ", "error:");
+		print_plain(s->load_error);
+		putchar('\n');
+	}
 	printf("%-18s %s\n", "version:", s->version[0] != '\0' ? s->version :
 	    "unknown");
 	printf("%-18s %s\n", "instance:", s->instance[0] != '\0' ? s->instance :
 	    "unknown");
 	printf("%-18s %zu\n", "endpoint sets:", s->n_sets);
+	if (s->loaded && s->guards_pass)
+		printf("%-18s pass (public suffix list: %s)\n", "guards:",
+		    s->guards.psl);
+	else if (s->loaded)
+		printf("%-18s update would refuse this data now: %s\n",
+		    "guards:", s->guards_refusal);
+	if (s->loaded && s->guards.warning[0] != '\0')
+		printf("%-18s %s\n", "guards warning:", s->guards.warning);
 	if (s->src.kind == SOURCE_CACHE)
 		print_time("fetched:", s->st.fetched, s->now);
 	print_time("last attempt:", s->st.last_attempt, s->now);
-	if (s->st.last_attempt != 0)
-		printf("%-18s %s: %s\n", "last result:", s->st.last_result,
-		    s->st.last_message);
+	if (s->st.last_attempt != 0) {
+		printf("%-18s ", "last result:");
+		print_plain(s->st.last_result);
+		printf(": ");
+		print_plain(s->st.last_message);
+		putchar('\n');
+	}
 	print_time("last success:", s->st.last_success, s->now);
 	if (s->st.rate_limited_until > s->now)
 		printf("%-18s no /endpoints call for %lld s (HTTP 429)\n",
 		    "rate limited:", (long long)(s->st.rate_limited_until - s->now));
+}
+
+/* "guards": {"pass", "public_suffix_list", "refusal", "warning"}. */
+static void
+json_guards(cJSON *o, const struct status *s)
+{
+	cJSON *g = cJSON_AddObjectToObject(o, "guards");
+
+	cJSON_AddBoolToObject(g, "pass", s->guards_pass);
+	cJSON_AddStringToObject(g, "public_suffix_list", s->guards.psl);
+	cJSON_AddStringToObject(g, "refusal", s->guards_pass ? "" :
+	    s->guards_refusal);
+	cJSON_AddStringToObject(g, "warning", s->guards.warning);
 }
 
 static void
@@ -96,6 +162,8 @@ print_json(const struct status *s)
 	cJSON_AddStringToObject(o, "version", s->version);
 	cJSON_AddStringToObject(o, "instance", s->instance);
 	cJSON_AddNumberToObject(o, "sets", (double)s->n_sets);
+	if (s->loaded)
+		json_guards(o, s);
 	cJSON_AddNumberToObject(o, "fetched", (double)s->st.fetched);
 	cJSON_AddNumberToObject(o, "age_seconds", s->st.fetched != 0 ?
 	    (double)(s->now - s->st.fetched) : -1);

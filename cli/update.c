@@ -88,6 +88,8 @@ print_report(const struct update_result *res, void *arg)
 	(void)arg;
 	if (res->warning[0] != '\0')
 		log_warnx("update: warning: %s", res->warning);
+	if (res->guard_warning[0] != '\0')
+		log_warnx("update: warning: %s", res->guard_warning);
 	if (res->diff != NULL)
 		diff_print_text(stdout, res->diff);
 	if (res->record_error[0] != '\0')

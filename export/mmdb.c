@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "matcher.h"
+#include "source.h"
 
 /* Bounds: the real data needs under 4,000 nodes and 3 KB of records. */
 #define MMDB_MAX_NODES (1u << 22)               /* trie and tree nodes */
@@ -824,35 +825,14 @@ cleanup:
 
 /* --- metadata and the file ----------------------------------------------- */
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
 /* build_epoch: 00:00 UTC of the date of a "YYYYMMDDNN" data version, or
  * MMDB_EPOCH_UNKNOWN (never the clock: the output is deterministic). */
 static uint64_t
 version_epoch(const char *v)
 {
-	unsigned y = 0, m, d;
+	time_t day = source_version_day(v);
 
-	if (strlen(v) != 10 || strspn(v, "0123456789") != 10)
-		return MMDB_EPOCH_UNKNOWN;
-	for (int i = 0; i < 4; i++)
-		y = y * 10 + (unsigned)(v[i] - '0');
-	m = (unsigned)(v[4] - '0') * 10 + (unsigned)(v[5] - '0');
-	d = (unsigned)(v[6] - '0') * 10 + (unsigned)(v[7] - '0');
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
-		return MMDB_EPOCH_UNKNOWN;
-	return (uint64_t)days_from_civil(y, m, d) * 86400u;
+	return day > 0 ? (uint64_t)day : MMDB_EPOCH_UNKNOWN;
 }
 
 /* Whether name can be a database_type: 1..255 of [A-Za-z0-9._-]. */

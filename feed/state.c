@@ -25,6 +25,97 @@
 #define MKSTEMP_CHARS ATOMIC_TMP_CHARS
 #define LINK_TMP_PREFIX "." STATE_DATA ".link."
 
+/* The users, besides root, whose files the updater takes: itself. */
+static void
+trust_self(struct file_trust *t)
+{
+	t->uid[0] = geteuid();
+	t->uid[1] = FILE_NO_UID;
+}
+
+/* The directory part of path ("." when none) in out. */
+static void
+parent_of(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(out, size, ".");
+	else
+		snprintf(out, size, "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+}
+
+/* Checks dir/name, when it is there: a regular file (for endpoints.json:
+ * a link to one, or one) that only root and we can write. */
+static int
+check_file(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char path[SOURCE_PATH_MAX], *real = NULL;
+	struct file_trust t;
+	struct stat st;
+	bool link_ok = strcmp(name, STATE_DATA) == 0;
+	int fd, rc;
+
+	trust_self(&t);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (lstat(path, &st) != 0)
+		return 0;               /* not there: made by us if needed */
+	if (S_ISLNK(st.st_mode) && link_ok) {
+		if (stat(path, &st) != 0)
+			return 0;       /* a dangling link: no cache */
+		/* the file it names, by that name in what is said */
+		if ((real = realpath(path, NULL)) != NULL)
+			snprintf(path, sizeof(path), "%s", real);
+		free(real);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path, S_ISLNK(st.st_mode) ?
+		    "a symbolic link, not a regular file" :
+		    "not a regular file");
+		return -1;
+	}
+	if ((fd = file_open_read(path, !link_ok)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = file_trust_path(fd, path, &t, err, errlen);
+	close(fd);
+	return rc;
+}
+
+int
+state_prepare(const char *dir, char *err, size_t errlen)
+{
+	static const char *const names[] = { STATE_LOCK, STATE_CLIENT_ID,
+	    STATE_STATUS, STATE_DATA };
+	char parent[SOURCE_PATH_MAX], why[SOURCE_PATH_MAX + 256];
+	struct file_trust t;
+	struct stat st;
+
+	trust_self(&t);
+	/* nothing is made under a parent someone else could change */
+	if (stat(dir, &st) != 0 && errno == ENOENT) {
+		parent_of(dir, parent, sizeof(parent));
+		if (file_trust_dir(parent, &t, why, sizeof(why)) != 0)
+			goto untrusted;
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (file_trust_dir(dir, &t, why, sizeof(why)) != 0)
+		goto untrusted;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (check_file(dir, names[i], why, sizeof(why)) != 0)
+			goto untrusted;
+	return 0;
+untrusted:
+	snprintf(err, errlen, "%s; refusing a state directory another user "
+	    "can write", why);
+	return -1;
+}
+
 /* Reads a small file dir/name, a regular file of ours (no link) of at
  * most size - 1 bytes, into buf (NUL-terminated); returns its length or
  * -1. */
@@ -121,7 +212,7 @@ state_installed(const char *dir, char *version, size_t vsize, char *instance,
 	if (n <= 0)
 		return;
 	target[n] = '\0';
-	source_data_name_parse(target, version, vsize, instance, isize);
+	source_data_name_split(target, version, vsize, instance, isize);
 }
 
 /* Points dir/endpoints.json at name with one rename: the commit. */
@@ -157,6 +248,13 @@ state_install(const char *dir, const char *data, size_t len,
 {
 	char name[128], path[SOURCE_PATH_MAX];
 
+	/* the name is what readers believe: nothing it could not say */
+	if (!source_version_valid(version) || !config_instance_valid(instance)) {
+		snprintf(err, errlen, "refusing to install version \"%.16s\" of "
+		    "instance \"%.16s\": the version must be a YYYYMMDDNN date, "
+		    "the instance one of the web service's", version, instance);
+		return -1;
+	}
 	if (data_name(name, sizeof(name), version, instance) != 0) {
 		snprintf(err, errlen, "version or instance too long");
 		return -1;
@@ -181,12 +279,17 @@ int
 state_lock(const char *dir, char *err, size_t errlen)
 {
 	char path[SOURCE_PATH_MAX];
+	struct file_trust t;
 	int fd;
 
+	trust_self(&t);
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_LOCK);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	/* never written: read-only is all flock needs */
+	fd = file_open_regular(path, O_RDONLY | O_CREAT, 0600, err, errlen);
+	if (fd < 0)
+		return -1;
+	if (file_trust_path(fd, path, &t, err, errlen) != 0) {
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -199,7 +302,7 @@ state_lock(const char *dir, char *err, size_t errlen)
 }
 
 /* Whether name[0..len) is the name of a data file exactly as data_name
- * makes it (source_data_name_parse says). */
+ * makes it, or an older updater made it (source_data_name_split says). */
 static bool
 is_data_name(const char *name, size_t len)
 {
@@ -209,7 +312,7 @@ is_data_name(const char *name, size_t len)
 		return false;
 	memcpy(copy, name, len);
 	copy[len] = '\0';
-	return source_data_name_parse(copy, v, sizeof(v), i, sizeof(i)) == 0;
+	return source_data_name_split(copy, v, sizeof(v), i, sizeof(i)) == 0;
 }
 
 /* Whether s[0..n) is n characters of set. */

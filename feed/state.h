@@ -25,26 +25,41 @@
 #define STATE_STATUS "status.json"
 #define STATE_GUID_LEN 36
 
+/* Makes the state directory dir (mode 0755) when it is missing, then
+ * checks that nobody but root and this process's user could have written
+ * it, the directories above it, or what it holds of ours: each file
+ * (client-request-id, status.json, .lock, the data endpoints.json links
+ * to) a regular file owned by root or the user, not writable by group or
+ * others (file_trust_dir, file_trust_path).  So a state directory turned
+ * against whoever runs the update is refused before anything in it is
+ * read or made.  Returns 0, or -1 with what and why in err. */
+int state_prepare(const char *dir, char *err, size_t errlen);
+
 /* The persistent ClientRequestId: read from dir, or made (a random
  * version-4 GUID) and stored on first use.  Returns 0 or -1 with err. */
 int state_client_id(const char *dir, char id[STATE_GUID_LEN + 1], char *err,
     size_t errlen);
 
 /* The installed version and instance, from the name endpoints.json links
- * to ("" when there is no such link). */
+ * to ("" when there is no such link).  The version has the form only
+ * (source_data_name_split: ten digits, maybe no date): whether to believe
+ * it is the caller's to say. */
 void state_installed(const char *dir, char *version, size_t vsize,
     char *instance, size_t isize);
 
-/* Installs data[0..len) as the cache of version and instance: writes
+/* Installs data[0..len) as the cache of version (a valid one:
+ * source_version_valid) and instance: writes
  * endpoints-VERSION-INSTANCE.json atomically, then switches the link.
  * Returns -1 with err when the old data is still in place, 0 when the new
  * data is (err then "" or a warning: installed, but not synced). */
 int state_install(const char *dir, const char *data, size_t len,
     const char *version, const char *instance, char *err, size_t errlen);
 
-/* Takes the directory's update lock (one update at a time).  Returns the
- * lock's file descriptor (close it to release), or -1 with err (another
- * update holds it, or the lock file cannot be made). */
+/* Takes the directory's update lock (one update at a time).  The lock
+ * file is opened never through a link and never blocking, and must be a
+ * regular file of root or this process's user.  Returns the lock's file
+ * descriptor (close it to release), or -1 with err (another update holds
+ * it, or the lock file cannot be made or trusted). */
 int state_lock(const char *dir, char *err, size_t errlen);
 
 /* Removes what a crash may have left: this module's temporary files and

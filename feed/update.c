@@ -8,18 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "endpoints.h"
+#include "file.h"
 #include "log.h"
 #include "state.h"
 #include "validate.h"
 
 #define RATE_LIMIT_HOLD 3600            /* seconds after an HTTP 429 */
 #define CONNECT_TIMEOUT 15
+/* How far ahead of the clock a version's date may be: the web service's
+ * versions are the dates they were published. */
+#define VERSION_MAX_DAYS_AHEAD 31
 
 struct update {
 	const struct update_opts *o;
@@ -27,6 +30,11 @@ struct update {
 	struct fetch_opts fo;
 	char client_id[STATE_GUID_LEN + 1];
 	char installed_instance[32];
+	/* res->was is a version to compare with (a date, not too far
+	 * ahead); when not, ignored says why, for the messages */
+	bool installed_ok;
+	char ignored[128];
+	bool rollback;                  /* --force installs an older version */
 	struct state_status st;
 	bool hook_due;                  /* installed data that changed */
 	char err[1024];
@@ -125,6 +133,21 @@ was(const struct update *u)
 	return u->res->was[0] != '\0' ? u->res->was : "none";
 }
 
+/* Why v cannot be a version of the web service at time now (not a date,
+ * or too far ahead: one bogus answer believed would make every real
+ * version look old); NULL when it can. */
+static const char *
+version_problem(const char *v, time_t now)
+{
+	time_t day = source_version_day(v);
+
+	if (day == -1)
+		return "not a YYYYMMDDNN date";
+	if (day > now + (time_t)VERSION_MAX_DAYS_AHEAD * 86400)
+		return "more than 31 days in the future";
+	return NULL;
+}
+
 /* Says why the hook failed, in res. */
 static void
 hook_failed(struct update_result *res, const char *fmt, ...)
@@ -181,25 +204,50 @@ run_hook(const struct m365_strlist *argv, struct update_result *res)
 
 /* Reads the installed cache: its bytes and its data (NULL when there is
  * none or it does not load: then nothing guards against a shrink, and
- * the new data replaces a broken cache). */
+ * the new data replaces a broken cache).  One open that never blocks:
+ * the bytes compared are those of the data guarded against. */
 static struct m365_data *
 load_installed(const struct update *u, char **raw, size_t *rawlen)
 {
 	char path[SOURCE_PATH_MAX], err[512];
-	struct m365_data *d;
-	FILE *f;
+	struct buf b = BUF_INIT(M365_DATA_MAX_BYTES);
+	struct m365_data *d = NULL;
+	int fd;
 
 	*raw = NULL;
 	*rawlen = 0;
 	snprintf(path, sizeof(path), "%s/%s", u->o->state_dir, STATE_DATA);
-	d = endpoints_load_file(path, err, sizeof(err));
-	if (d == NULL || (f = fopen(path, "rb")) == NULL)
-		return d;
-	*raw = malloc(M365_DATA_MAX_BYTES + 1);
-	if (*raw != NULL)
-		*rawlen = fread(*raw, 1, M365_DATA_MAX_BYTES + 1, f);
-	fclose(f);
+	if ((fd = file_open_read(path, false)) < 0)
+		return NULL;
+	if (file_read_fd(fd, path, M365_DATA_MAX_BYTES, &b, err,
+	    sizeof(err)) == 0 &&
+	    (d = endpoints_parse(b.p, b.len, err, sizeof(err))) != NULL) {
+		*raw = b.p;
+		*rawlen = b.len;
+	} else {
+		buf_free(&b);
+	}
+	close(fd);
 	return d;
+}
+
+/* Runs the guards on next over prev with the configuration's bounds;
+ * what they accepted with a warning goes to res.  Returns 0, or -1 with
+ * the reason in u->err. */
+static int
+guard(struct update *u, const struct m365_data *next,
+    const struct m365_data *prev)
+{
+	struct validate_opts vo;
+	struct validate_result vr;
+
+	update_guard_opts(&vo, u->o->cfg, u->fo.instance, u->o->force);
+
+	if (validate_data(next, prev, &vo, &vr, u->err, sizeof(u->err)) != 0)
+		return -1;
+	snprintf(u->res->guard_warning, sizeof(u->res->guard_warning), "%s",
+	    vr.warning);
+	return 0;
 }
 
 /* Validates and installs the fetched body, with the change report;
@@ -221,8 +269,7 @@ install(struct update *u, const struct fetch_result *r)
 		    "/endpoints/%s: %s; keeping version %s", instance, u->err,
 		    was(u));
 	prev = load_installed(u, &raw, &rawlen);
-	if (validate_data(next, prev, u->o->force, u->err,
-	    sizeof(u->err)) != 0) {
+	if (guard(u, next, prev) != 0) {
 		st = finish(u, UPDATE_FAILED, "update failed: refused data of "
 		    "version %s: %s; keeping version %s", latest, u->err, was(u));
 		goto done;
@@ -246,9 +293,10 @@ install(struct update *u, const struct fetch_result *r)
 	u->st.rate_limited_until = 0;
 	u->hook_due = prev == NULL || (diff != NULL && !diff_is_empty(diff));
 	st = finish(u, UPDATE_INSTALLED, "installed %s version %s (was %s, %zu "
-	    "endpoint sets%s)", instance, latest, was(u), next->n_sets,
+	    "endpoint sets%s%s)%s", instance, latest, was(u), next->n_sets,
 	    prev != NULL && !changed ? ", data unchanged" :
-	    diff != NULL && diff_is_empty(diff) ? ", same endpoints" : "");
+	    diff != NULL && diff_is_empty(diff) ? ", same endpoints" : "",
+	    u->rollback ? ", rolled back" : "", u->ignored);
 	u->res->diff = diff;
 	diff = NULL;
 done:
@@ -266,8 +314,11 @@ check_and_fetch(struct update *u)
 	struct fetch_result r;
 	enum fetch_status fs;
 	enum update_status st;
-	const char *installed = u->res->was;
-	bool same_instance = strcmp(u->installed_instance, u->fo.instance) == 0;
+	const char *installed = u->res->was, *latest = u->res->version, *why;
+	/* what the new version is compared with: the installed one, when it
+	 * is of this instance and believable */
+	bool comparable = u->installed_ok &&
+	    strcmp(u->installed_instance, u->fo.instance) == 0;
 
 	if (fetch_version(&u->fo, u->res->version, &r) != FETCH_OK) {
 		u->res->version[0] = '\0';
@@ -277,10 +328,23 @@ check_and_fetch(struct update *u)
 		return st;
 	}
 	fetch_result_free(&r);
-	if (!u->o->force && same_instance && installed[0] != '\0' &&
-	    strcmp(installed, u->res->version) >= 0)
+	if ((why = version_problem(latest, time(NULL))) != NULL) {
+		st = finish(u, UPDATE_FAILED, "update failed: /version/%s "
+		    "announced version %s: %s; keeping version %s",
+		    u->fo.instance, latest, why, was(u));
+		u->res->version[0] = '\0';
+		return st;
+	}
+	if (!u->o->force && comparable && strcmp(installed, latest) == 0)
 		return finish(u, UPDATE_CURRENT, "%s version %s is current",
 		    u->fo.instance, installed);
+	/* rollback protection: an older version is an old answer replayed
+	 * (a stale mirror or cache, or an attacker); only --force takes it */
+	u->rollback = comparable && strcmp(installed, latest) > 0;
+	if (!u->o->force && u->rollback)
+		return finish(u, UPDATE_CURRENT, "%s version %s is current; "
+		    "refusing version %s older than installed %s; --force to "
+		    "roll back", u->fo.instance, installed, latest, installed);
 	if (!u->o->force && u->st.rate_limited_until > time(NULL))
 		return finish(u, UPDATE_FAILED, "update failed: the service "
 		    "answered HTTP 429 before; not asking /endpoints again until "
@@ -304,11 +368,11 @@ check_and_fetch(struct update *u)
 static int
 open_state(struct update *u)
 {
-	const char *dir = u->o->state_dir;
+	const char *dir = u->o->state_dir, *why;
 	int lock;
 
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		fail_unrecorded(u, "update: %s: %s", dir, strerror(errno));
+	if (state_prepare(dir, u->err, sizeof(u->err)) != 0) {
+		fail_unrecorded(u, "update: %s", u->err);
 		return -1;
 	}
 	if ((lock = state_lock(dir, u->err, sizeof(u->err))) < 0) {
@@ -324,6 +388,15 @@ open_state(struct update *u)
 	state_status_read(dir, &u->st);
 	state_installed(dir, u->res->was, sizeof(u->res->was),
 	    u->installed_instance, sizeof(u->installed_instance));
+	/* a bogus version once installed (by an older release: 9999999999)
+	 * must not make every real one look old forever */
+	u->installed_ok = u->res->was[0] != '\0';
+	if (u->installed_ok &&
+	    (why = version_problem(u->res->was, time(NULL))) != NULL) {
+		u->installed_ok = false;
+		snprintf(u->ignored, sizeof(u->ignored), "; the installed "
+		    "version %s was ignored: %s", u->res->was, why);
+	}
 	return lock;
 }
 

@@ -34,12 +34,16 @@ struct update_result {
 	char message[UPDATE_MSG_MAX];
 	/* "" or: installed, but the directory may not survive a power cut. */
 	char warning[UPDATE_MSG_MAX];
+	/* "" or what the guards accepted with a warning (Microsoft platforms
+	 * in the private section of the public suffix list). */
+	char guard_warning[UPDATE_MSG_MAX];
 	/* "" or why the attempt could not be recorded in status.json. */
 	char record_error[UPDATE_MSG_MAX];
 	char version[FETCH_VERSION_LEN + 1];    /* the service's latest, or "" */
 	char was[32];                   /* installed before the run, or "" */
 	/* The change report when installed data replaced other bytes (empty
-	 * when only set ids or order changed); NULL otherwise.  Owned. */
+	 * when no policy can tell the two apart: only set ids, order or
+	 * spellings changed); NULL otherwise.  Owned. */
 	struct diff_report *diff;
 	enum update_hook hook;
 	char hook_message[UPDATE_MSG_MAX];      /* "" unless UPDATE_HOOK_FAILED */

@@ -9,16 +9,27 @@
  * A pattern matches only names ending in its "fixed part", the whole
  * labels after its last wildcard; a tail that starts inside a label gives
  * only the labels after its first dot, since the wildcard can lengthen
- * that label (*soft.com -> com).  Public suffixes come from libpsl
- * (psl_latest, else psl_builtin; with neither, validation fails closed),
- * ICANN section only: the private section carries Microsoft's own Azure
- * platforms, which the China data lists as Allow, and grows monthly, so
- * asking it would refuse genuine feeds.
+ * that label (*soft.com -> com).  Public suffixes come from libpsl: the
+ * file the configuration names, else psl_latest (the system's list,
+ * /usr/share/publicsuffix, or libpsl's built-in one, whichever is newer);
+ * with none, validation fails closed.  A fixed part in the ICANN section
+ * (com, co.uk) is refused; one in the private section (github.io,
+ * s3.amazonaws.com) is a platform where anyone can register names, so a
+ * pattern over it would send strangers' hosts direct: refused too, but
+ * for the few Microsoft platforms that genuine feeds list (microsoft[]
+ * below), accepted with a warning, and only in their instance's data.
+ * libpsl counts the parent of a wildcard rule as a suffix itself
+ * (*.azurecontainer.io makes azurecontainer.io one), so *.x is caught when
+ * every name under x is a suffix.  It cannot list the rules below a name:
+ * a pattern whose fixed part merely has suffixes further down
+ * (*.amazonaws.com, over s3.amazonaws.com) is not caught.
  *
  * Prefixes live in one 128-bit space (IPv4 at ::ffff:a.b.c.d) and CIDR
  * blocks are nested or disjoint, so "overlaps a reserved range" is "one
  * contains the other"; ::ffff:0:0/96 itself is not in reserved[], every
- * IPv4 prefix lies in it.
+ * IPv4 prefix lies in it.  The length is checked against the floor first,
+ * then the reserved ranges (which name what is wrong more precisely),
+ * then the configured minimum.
  *
  * Shrink counts sets as entries but names and prefixes as distinct
  * values over all sets, so a feed padded with repeats cannot hide a loss;
@@ -30,12 +41,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "host.h"
 #include "prefix.h"
 
-#define V4_MIN_LEN 8            /* written length, IPv4 */
-#define V6_MIN_LEN 16
+/* Private-section public suffixes that genuine Microsoft feeds list in
+ * Optimize or Allow sets, by instance.  None is on the list yet (neither
+ * libpsl's of 2023-02-09 nor the upstream one of 2025, whose Microsoft
+ * entries are Azure's worldwide and US Government platforms: cloudapp.net,
+ * azurewebsites.net, azure-mobile.net, usgovcloudapp.net, ...); these are
+ * the Azure China twins of entries that are, so that the day Microsoft
+ * lists them the China data still installs, with a warning, instead of
+ * being refused.  No scanned feed's Optimize/Allow pattern is refused by
+ * the private section today (tests/data: worldwide 2022, 2025, China
+ * 2025).  Add an entry only for a suffix a genuine feed uses, with the
+ * set that uses it. */
+static const struct microsoft_suffix {
+	const char *suffix;
+	const char *instance;
+} microsoft[] = {
+	/* China set 7 (Allow, Common): "*.chinacloudapp.cn", Azure China's
+	 * cloudapp.net (cloud services) */
+	{ "chinacloudapp.cn", "China" },
+	/* China set 7: "*.chinacloudsites.cn", Azure China's
+	 * azurewebsites.net (App Service) */
+	{ "chinacloudsites.cn", "China" },
+	/* China set 7: "*.azure-mobile.cn", Azure China's azure-mobile.net */
+	{ "azure-mobile.cn", "China" },
+};
+
+#define N_MICROSOFT (sizeof(microsoft) / sizeof(microsoft[0]))
 
 /* Ranges no Optimize/Allow prefix may overlap; the first hit in this order
  * names the message: IPv6 first, so that ::/16 is named by ::/128 rather
@@ -81,8 +117,15 @@ static const struct reserved {
 /* What the poison checks need, set up once per validate_data call. */
 struct poison {
 	const psl_ctx_t *psl;
-	psl_ctx_t *psl_owned;           /* psl_latest's, freed; builtin is not */
+	psl_ctx_t *psl_owned;           /* loaded from a file: freed */
+	char psl_name[256];             /* which list, for the messages */
 	struct ip_prefix ranges[N_RESERVED];
+	unsigned min_v4, min_v6;
+	const char *instance;           /* NULL: no Microsoft suffix accepted */
+	/* "\"pattern\" (set N), ...": with psl_name and the words around
+	 * them, it always fits validate_result.warning */
+	char accepted[VALIDATE_TEXT_MAX / 2];
+	size_t n_accepted;
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -102,8 +145,45 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* Loads the public suffix list: the file named, else psl_latest's choice;
+ * says which in pz->psl_name.  Returns 0, or -1 with err. */
 static int
-poison_open(struct poison *pz, char *err, size_t errlen)
+poison_psl(struct poison *pz, const char *file, char *err, size_t errlen)
+{
+	time_t t = psl_builtin_file_time();
+	char date[32] = "";
+
+	if (file != NULL) {
+		if ((pz->psl_owned = psl_load_file(file)) == NULL)
+			return fail(err, errlen, "public suffix list %s: cannot "
+			    "be loaded (libpsl reads the .dat text and DAFSA "
+			    "files)", file);
+		pz->psl = pz->psl_owned;
+		snprintf(pz->psl_name, sizeof(pz->psl_name), "%s", file);
+		return 0;
+	}
+	/* psl_latest hands back the built-in list itself when no file is
+	 * newer, and psl_free leaves that one alone */
+	pz->psl_owned = psl_latest(NULL);
+	pz->psl = pz->psl_owned != NULL ? pz->psl_owned : psl_builtin();
+	if (pz->psl == NULL)
+		return fail(err, errlen, "no public suffix list: libpsl has "
+		    "neither its built-in list nor %s", psl_dist_filename());
+	if (pz->psl != psl_builtin()) {
+		snprintf(pz->psl_name, sizeof(pz->psl_name), "%s",
+		    psl_dist_filename());
+		return 0;
+	}
+	if (t > 0)
+		strftime(date, sizeof(date), " of %Y-%m-%d", gmtime(&t));
+	snprintf(pz->psl_name, sizeof(pz->psl_name), "libpsl's built-in list%s",
+	    date);
+	return 0;
+}
+
+static int
+poison_open(struct poison *pz, const struct validate_opts *o, char *err,
+    size_t errlen)
 {
 	const char *why;
 
@@ -112,17 +192,30 @@ poison_open(struct poison *pz, char *err, size_t errlen)
 		    false, &pz->ranges[i], &why) != 0)
 			return fail(err, errlen, "reserved range %s: %s",
 			    reserved[i].text, why);
-	pz->psl_owned = psl_latest(NULL);
-	pz->psl = pz->psl_owned != NULL ? pz->psl_owned : psl_builtin();
-	if (pz->psl == NULL)
-		return fail(err, errlen, "no public suffix list: libpsl has "
-		    "neither its built-in list nor %s", psl_dist_filename());
-	return 0;
+	pz->min_v4 = o->min_v4 == 0 ? VALIDATE_MIN_V4 :
+	    o->min_v4 < VALIDATE_FLOOR_V4 ? VALIDATE_FLOOR_V4 : o->min_v4;
+	pz->min_v6 = o->min_v6 == 0 ? VALIDATE_MIN_V6 :
+	    o->min_v6 < VALIDATE_FLOOR_V6 ? VALIDATE_FLOOR_V6 : o->min_v6;
+	pz->instance = o->instance;
+	return poison_psl(pz, o->psl_file, err, errlen);
 }
 
+/* Hands the report to res (when not NULL) and frees the list. */
 static void
-poison_close(struct poison *pz)
+poison_close(struct poison *pz, struct validate_result *res)
 {
+	if (res != NULL) {
+		snprintf(res->psl, sizeof(res->psl), "%s", pz->psl_name);
+		res->n_accepted = pz->n_accepted;
+		res->warning[0] = '\0';
+		if (pz->n_accepted > 0)
+			snprintf(res->warning, sizeof(res->warning), "accepted as "
+			    "Microsoft's own platform%s, though the public "
+			    "suffix list (%s) says anyone can register names "
+			    "under %s: %s", pz->n_accepted == 1 ? "" : "s",
+			    pz->psl_name, pz->n_accepted == 1 ? "it" : "them",
+			    pz->accepted);
+	}
 	psl_free(pz->psl_owned);
 	pz->psl_owned = NULL;
 }
@@ -162,8 +255,36 @@ pattern_fixed_part(const char *pat, const char **fixed)
 	return NULL;
 }
 
+/* Whether fixed is a Microsoft platform that data of instance may list
+ * although the private section holds it. */
+static bool
+is_microsoft_suffix(const char *fixed, const char *instance)
+{
+	if (instance == NULL)
+		return false;
+	for (size_t i = 0; i < N_MICROSOFT; i++)
+		if (strcmp(fixed, microsoft[i].suffix) == 0 &&
+		    strcmp(instance, microsoft[i].instance) == 0)
+			return true;
+	return false;
+}
+
+/* Notes an accepted pattern for the warning; what does not fit is
+ * counted, not shown. */
+static void
+note_accepted(struct poison *pz, int id, const char *pat)
+{
+	size_t len = strlen(pz->accepted), room = sizeof(pz->accepted) - len;
+	int n = snprintf(pz->accepted + len, room, "%s\"%s\" (set %d)",
+	    len > 0 ? ", " : "", pat, id);
+
+	if (n < 0 || (size_t)n >= room)
+		pz->accepted[len] = '\0';      /* cut: the count still says */
+	pz->n_accepted++;
+}
+
 static int
-check_pattern(const struct poison *pz, int id, const char *pat, char *err,
+check_pattern(struct poison *pz, int id, const char *pat, char *err,
     size_t errlen)
 {
 	const char *fixed = NULL, *why = pattern_fixed_part(pat, &fixed);
@@ -178,6 +299,14 @@ check_pattern(const struct poison *pz, int id, const char *pat, char *err,
 	if (psl_is_public_suffix2(pz->psl, fixed, PSL_TYPE_ICANN))
 		return fail(err, errlen, "set %d: urls: \"%s\": fixed part "
 		    "\"%s\" is a public suffix", id, pat, fixed);
+	if (!psl_is_public_suffix2(pz->psl, fixed, PSL_TYPE_PRIVATE))
+		return 0;
+	if (!is_microsoft_suffix(fixed, pz->instance))
+		return fail(err, errlen, "set %d: urls: \"%s\": fixed part "
+		    "\"%s\" is a public suffix of the private section: anyone "
+		    "can register names under it (%s)", id, pat, fixed,
+		    pz->psl_name);
+	note_accepted(pz, id, pat);
 	return 0;
 }
 
@@ -191,26 +320,39 @@ prefixes_overlap(const struct ip_prefix *a, const struct ip_prefix *b)
 	return prefix_contains(b, &a->addr);
 }
 
+/* The length of p as written: /n of IPv4, not of its ::ffff:0:0/96 form. */
+static unsigned
+written_len(const struct ip_prefix *p)
+{
+	return p->v4 ? (unsigned)p->len - 96 : (unsigned)p->len;
+}
+
 static int
 check_prefix(const struct poison *pz, int id, const struct ip_prefix *p,
     const char *text, char *err, size_t errlen)
 {
-	if (p->v4 && p->len < 96 + V4_MIN_LEN)
-		return fail(err, errlen, "set %d: ips: %s: IPv4 prefix "
-		    "shorter than /%d", id, text, V4_MIN_LEN);
-	if (!p->v4 && p->len < V6_MIN_LEN)
-		return fail(err, errlen, "set %d: ips: %s: IPv6 prefix "
-		    "shorter than /%d", id, text, V6_MIN_LEN);
+	const char *v = p->v4 ? "IPv4" : "IPv6";
+	unsigned len = written_len(p);
+	unsigned floor = p->v4 ? VALIDATE_FLOOR_V4 : VALIDATE_FLOOR_V6;
+	unsigned min = p->v4 ? pz->min_v4 : pz->min_v6;
+
+	if (len < floor)
+		return fail(err, errlen, "set %d: ips: %s: %s prefix shorter "
+		    "than /%u", id, text, v, floor);
 	for (size_t i = 0; i < N_RESERVED; i++)
 		if (prefixes_overlap(p, &pz->ranges[i]))
 			return fail(err, errlen, "set %d: ips: %s: overlaps "
 			    "%s range %s", id, text, reserved[i].what,
 			    reserved[i].text);
+	if (len < min)
+		return fail(err, errlen, "set %d: ips: %s: %s prefix shorter "
+		    "than /%u (min_prefix_%s = %u)", id, text, v, min,
+		    p->v4 ? "v4" : "v6", min);
 	return 0;
 }
 
 static int
-check_set(const struct poison *pz, const struct m365_set *s, char *err,
+check_set(struct poison *pz, const struct m365_set *s, char *err,
     size_t errlen)
 {
 	if (s->category != M365_CAT_OPTIMIZE && s->category != M365_CAT_ALLOW)
@@ -235,14 +377,15 @@ check_set(const struct poison *pz, const struct m365_set *s, char *err,
 }
 
 static int
-check_poison(const struct m365_data *d, char *err, size_t errlen)
+check_poison(const struct m365_data *d, const struct validate_opts *o,
+    struct validate_result *res, char *err, size_t errlen)
 {
 	struct poison pz = { 0 };
-	int rc = poison_open(&pz, err, errlen);
+	int rc = poison_open(&pz, o, err, errlen);
 
 	for (size_t i = 0; rc == 0 && i < d->n_sets; i++)
 		rc = check_set(&pz, &d->sets[i], err, errlen);
-	poison_close(&pz);
+	poison_close(&pz, res);
 	return rc;
 }
 
@@ -351,13 +494,20 @@ check_shrink(const struct m365_data *next, const struct m365_data *prev,
 
 int
 validate_data(const struct m365_data *next, const struct m365_data *prev,
-    bool force, char *err, size_t errlen)
+    const struct validate_opts *o, struct validate_result *res, char *err,
+    size_t errlen)
 {
+	static const struct validate_opts defaults = { 0 };
+
+	if (o == NULL)
+		o = &defaults;
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
 	if (next == NULL)
 		return fail(err, errlen, "no data to validate");
-	if (check_poison(next, err, errlen) != 0)
+	if (check_poison(next, o, res, err, errlen) != 0)
 		return -1;
-	if (force || prev == NULL)
+	if (o->force || prev == NULL)
 		return 0;
 	return check_shrink(next, prev, err, errlen);
 }

@@ -655,11 +655,13 @@ static int
 read_and_answer(struct helper *h, struct reader *rd)
 {
 	ssize_t r = read(STDIN_FILENO, rd->in + rd->len, IN_CAP - rd->len);
+	int read_errno = errno;         /* the reload below may change errno */
 
 	maybe_reload(h);
-	if (r < 0 && errno == EINTR)
+	if (r < 0 && read_errno == EINTR)
 		return 1;
 	if (r < 0) {
+		errno = read_errno;
 		log_warn("read from Squid");
 		return -1;
 	}

@@ -225,7 +225,9 @@ struct config_key {
 /* The updater's keys (feed/settings.c reads them): their slots in other[]. */
 enum {
 	O_BASE_URL, O_INSTANCE, O_TENANT, O_NO_IPV6, O_CA_FILE, O_PROXY,
-	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_ON_CHANGE, N_OTHER
+	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_ON_CHANGE,
+	O_MIN_PREFIX_V4, O_MIN_PREFIX_V6, O_PUBLIC_SUFFIX_LIST,
+	N_OTHER
 };
 _Static_assert(N_OTHER <= CONFIG_MAX_OTHER, "other[] too small");
 #define OTHER(slot) OFF(other[slot])
@@ -234,6 +236,10 @@ _Static_assert(N_OTHER <= CONFIG_MAX_OTHER, "other[] too small");
 #define MAX_TIMEOUT 3600                /* seconds */
 #define MAX_RETRIES 10
 #define MAX_RETRY_DELAY_MS 600000
+/* The guards' prefix-length minimum may be relaxed down to the floor of
+ * feed/validate.h (VALIDATE_FLOOR_V4/V6, which test_update checks). */
+#define MIN_PREFIX_FLOOR_V4 8
+#define MIN_PREFIX_FLOOR_V6 16
 
 static const struct config_key keys[] = {
 	{ "state_dir", KEY_PATH, OFF(state_dir), 0, 0, M365_DEFAULT_STATE_DIR,
@@ -276,6 +282,15 @@ static const struct config_key keys[] = {
 	    "DNS servers for verify_sni (else /etc/resolv.conf)" },
 	{ "dns_timeout", KEY_SECONDS, OFF(sni.dns_timeout_ms), 1,
 	    M365_MAX_DNS_TIMEOUT_MS, "2", "how long verify_sni waits for DNS" },
+	{ "min_prefix_v4", KEY_NUMBER, OTHER(O_MIN_PREFIX_V4),
+	    MIN_PREFIX_FLOOR_V4, 32, "12",
+	    "update refuses Optimize/Allow IPv4 prefixes shorter than this" },
+	{ "min_prefix_v6", KEY_NUMBER, OTHER(O_MIN_PREFIX_V6),
+	    MIN_PREFIX_FLOOR_V6, 128, "32",
+	    "update refuses Optimize/Allow IPv6 prefixes shorter than this" },
+	{ "public_suffix_list", KEY_PATH, OTHER(O_PUBLIC_SUFFIX_LIST), 0, 0,
+	    NULL, "the public suffix list update's guards read (else the "
+	    "system's or libpsl's built-in one, the newer)" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -579,6 +594,27 @@ parse_line(struct cfg_ctx *x, char *line)
 		set_key(x, key, value);
 }
 
+/* Parses the line text[0..len) (its LF not included) through buf, which
+ * holds CONFIG_MAX_LINE + 1 bytes.  The line is measured in bytes, not as
+ * a C string: a NUL inside would cut it short, and what came before the
+ * NUL would be applied as if it were the whole line. */
+static void
+read_line(struct cfg_ctx *x, const char *text, size_t len, char *buf)
+{
+	if (len > CONFIG_MAX_LINE) {
+		cfg_error(x, "line longer than %d bytes", CONFIG_MAX_LINE);
+		return;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		cfg_error(x, "NUL byte in line");
+		return;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r")] = '\0';
+	parse_line(x, buf);
+}
+
 int
 config_init(struct m365_config *c)
 {
@@ -626,14 +662,7 @@ config_load(struct m365_config *c, const char *path, bool required,
 		size_t len = (size_t)((lf != NULL ? lf : end) - p);
 
 		x.line++;
-		if (len > CONFIG_MAX_LINE) {
-			cfg_error(&x, "line longer than %d bytes", CONFIG_MAX_LINE);
-		} else {
-			memcpy(line, p, len);
-			line[len] = '\0';
-			line[strcspn(line, "\r")] = '\0';
-			parse_line(&x, line);
-		}
+		read_line(&x, p, len, line);
 		p += len + (lf != NULL);
 	}
 	buf_free(&text);

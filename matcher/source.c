@@ -64,8 +64,58 @@ source_remember(struct source *src, const struct stat *st)
 	src->mtime = st->st_mtim;
 }
 
+/* days since 1970-01-01 of a date of the proleptic Gregorian calendar
+ * (Howard Hinnant's days_from_civil) */
+static long long
+days_from_civil(long long y, unsigned m, unsigned d)
+{
+	long long era, yoe, doy;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static unsigned
+digits(const char *s, size_t n)
+{
+	unsigned v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (unsigned)(s[i] - '0');
+	return v;
+}
+
+time_t
+source_version_day(const char *v)
+{
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	unsigned y, m, d;
+
+	if (strlen(v) != SOURCE_VERSION_LEN ||
+	    strspn(v, "0123456789") != SOURCE_VERSION_LEN)
+		return -1;
+	y = digits(v, 4);
+	m = digits(v + 4, 2);
+	d = digits(v + 6, 2);
+	if (y < SOURCE_YEAR_MIN || y > SOURCE_YEAR_MAX || m < 1 || m > 12 ||
+	    d < 1 || d > mdays[m - 1] ||
+	    (m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))))
+		return -1;
+	return (time_t)(days_from_civil(y, m, d) * 86400);
+}
+
+bool
+source_version_valid(const char *v)
+{
+	return source_version_day(v) != -1;
+}
+
 int
-source_data_name_parse(const char *name, char *version, size_t vsize,
+source_data_name_split(const char *name, char *version, size_t vsize,
     char *instance, size_t isize)
 {
 	size_t plen = strlen(SOURCE_DATA_PREFIX);
@@ -77,8 +127,7 @@ source_data_name_parse(const char *name, char *version, size_t vsize,
 	v = name + plen;
 	dash = strchr(v, '-');
 	dot = strrchr(v, '.');
-	/* exactly what the updater writes: the name ends up in headers and
-	 * metrics labels, so nothing else passes */
+	/* exactly what the updater writes: nothing else passes */
 	if (dash == NULL || dot == NULL || dash - v != SOURCE_VERSION_LEN ||
 	    strspn(v, "0123456789") != SOURCE_VERSION_LEN ||
 	    strcmp(dot, ".json") != 0 || vsize <= SOURCE_VERSION_LEN ||
@@ -95,15 +144,32 @@ source_data_name_parse(const char *name, char *version, size_t vsize,
 	return 0;
 }
 
+int
+source_data_name_parse(const char *name, char *version, size_t vsize,
+    char *instance, size_t isize)
+{
+	if (source_data_name_split(name, version, vsize, instance, isize) != 0)
+		return -1;
+	/* the name ends up in headers and metrics labels: not even a
+	 * version of digits that is no date */
+	if (!source_version_valid(version)) {
+		version[0] = instance[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 /* Opens the cache: when src->path is a link to endpoints-V-I.json, that
  * file, by the name read from the link, with version and instance from
  * that name; else src->path itself (version unknown).  An update may
  * switch the link and remove the old file between the readlink and the
- * open: then the link is read again.  Returns the descriptor or -1. */
+ * open: then the link is read again.  Returns the descriptor, the path
+ * opened in opened, or -1. */
 static int
-open_cache(const char *state_dir, struct source *src)
+open_cache(const char *state_dir, struct source *src, char *opened,
+    size_t size)
 {
-	char target[256], path[SOURCE_PATH_MAX];
+	char target[256];
 	int fd = -1;
 
 	for (int tries = 0; tries < 3; tries++) {
@@ -115,10 +181,10 @@ open_cache(const char *state_dir, struct source *src)
 			if (source_data_name_parse(target, src->version,
 			    sizeof(src->version), src->instance,
 			    sizeof(src->instance)) == 0 &&
-			    (size_t)snprintf(path, sizeof(path), "%s/%s", state_dir,
-			    target) < sizeof(path)) {
+			    (size_t)snprintf(opened, size, "%s/%s", state_dir,
+			    target) < size) {
 				/* ours: a regular file, never a link */
-				fd = file_open_read(path, true);
+				fd = file_open_read(opened, true);
 				if (fd >= 0 || errno != ENOENT)
 					return fd;
 				continue;
@@ -126,28 +192,66 @@ open_cache(const char *state_dir, struct source *src)
 			src->version[0] = src->instance[0] = '\0';
 		}
 		/* not a link, or not to a name of ours: the version is unknown */
+		snprintf(opened, size, "%s", src->path);
 		return file_open_read(src->path, false);
 	}
 	src->version[0] = src->instance[0] = '\0';
 	return fd;
 }
 
+/* Opens the file src names (kind cache or --data) as source_load reads
+ * it; the path opened in opened.  Returns the descriptor or -1. */
+static int
+open_source(const char *state_dir, struct source *src, char *opened,
+    size_t size)
+{
+	if (src->kind == SOURCE_CACHE)
+		return open_cache(state_dir, src, opened, size);
+	snprintf(opened, size, "%s", src->path);
+	return file_open_read(src->path, false);
+}
+
+/* Whether the data open as fd (named path) may be served: nobody but
+ * root, the file's owner (the updater's user) and this process could
+ * have written it.  The checks go up the path, whoever runs. */
+static int
+check_trust(int fd, const char *path, char *err, size_t errlen)
+{
+	struct file_trust t = { { FILE_NO_UID, geteuid() } };
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	t.uid[0] = st.st_uid;
+	return file_trust_path(fd, path, &t, err, errlen);
+}
+
+/* Loads the cache or --data file: one open, its identity remembered (a
+ * replacement after this is noticed), its trust checked, then read. */
 static struct m365_data *
-load_cache(const char *state_dir, struct source *src, char *err,
+load_file(const char *state_dir, struct source *src, char *err,
     size_t errlen)
 {
-	struct m365_data *d;
+	char opened[SOURCE_PATH_MAX], why[SOURCE_PATH_MAX + 256];
+	struct m365_data *d = NULL;
 	struct stat st;
-	int fd = open_cache(state_dir, src);
+	int fd = open_source(state_dir, src, opened, sizeof(opened));
 
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", src->path, strerror(errno));
 		return NULL;
 	}
-	/* the identity of what is read: a replacement after this is noticed */
 	if (fstat(fd, &st) == 0)
 		source_remember(src, &st);
-	d = endpoints_load_fd(fd, src->path, err, errlen);
+	if (check_trust(fd, opened, why, sizeof(why)) != 0) {
+		src->untrusted = true;
+		snprintf(err, errlen, "%s: %s; refusing data that another user "
+		    "could have written", src->path, why);
+	} else {
+		d = endpoints_load_fd(fd, src->path, err, errlen);
+	}
 	close(fd);
 	return d;
 }
@@ -157,7 +261,6 @@ source_load(const char *data_opt, const char *state_dir, struct source *src,
     char *err, size_t errlen)
 {
 	struct m365_data *d;
-	struct stat st;
 
 	source_choose(data_opt, state_dir, src);
 	if (src->kind == SOURCE_BUNDLED) {
@@ -169,12 +272,23 @@ source_load(const char *data_opt, const char *state_dir, struct source *src,
 			    state_dir);
 		return d;
 	}
-	if (src->kind == SOURCE_CACHE)
-		return load_cache(state_dir, src, err, errlen);
-	/* stat before reading: a replacement after this is noticed later */
-	if (stat(src->path, &st) == 0)
-		source_remember(src, &st);
-	return endpoints_load_file(src->path, err, errlen);
+	return load_file(state_dir, src, err, errlen);
+}
+
+/* Whether the file src was refused for could be trusted now. */
+static bool
+trusted_now(const char *state_dir, const struct source *src)
+{
+	char opened[SOURCE_PATH_MAX], why[SOURCE_PATH_MAX + 256];
+	struct source again = *src;
+	int fd = open_source(state_dir, &again, opened, sizeof(opened));
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = check_trust(fd, opened, why, sizeof(why)) == 0;
+	close(fd);
+	return ok;
 }
 
 bool
@@ -191,10 +305,14 @@ source_changed(const char *data_opt, const char *state_dir,
 		return false;
 	if (stat(now.path, &st) != 0)
 		return false;   /* gone: keep serving what we have */
-	return st.st_dev != src->dev || st.st_ino != src->ino ||
+	if (st.st_dev != src->dev || st.st_ino != src->ino ||
 	    st.st_size != src->size ||
 	    st.st_mtim.tv_sec != src->mtime.tv_sec ||
-	    st.st_mtim.tv_nsec != src->mtime.tv_nsec;
+	    st.st_mtim.tv_nsec != src->mtime.tv_nsec)
+		return true;
+	/* the same file, refused: a chmod of it or of a directory makes it
+	 * good without changing it */
+	return src->untrusted && trusted_now(state_dir, src);
 }
 
 static struct m365_rules *

@@ -16,6 +16,10 @@
 #define SOURCE_DATA_PREFIX "endpoints-"
 #define SOURCE_NAME_MAX 32              /* a version or an instance + NUL */
 #define SOURCE_VERSION_LEN 10           /* YYYYMMDDNN, as the web service */
+/* The years a version's date may have: the web service's versions are
+ * dates of this century (the updater also refuses the future). */
+#define SOURCE_YEAR_MIN 2000
+#define SOURCE_YEAR_MAX 2099
 
 enum source_kind {
 	SOURCE_DATA_OPTION,
@@ -32,28 +36,52 @@ struct source {
 	off_t size;
 	struct timespec mtime;
 	bool fell_back;                 /* it failed: the snapshot serves */
+	/* refused: someone but root, its owner and this process could have
+	 * written the file (file_trust_path); source_changed tries again
+	 * when that is no longer so */
+	bool untrusted;
 	/* the cache's version and instance, from the name of the very file
 	 * read; "" when unknown (not the cache, or not linked by that name) */
 	char version[SOURCE_NAME_MAX], instance[SOURCE_NAME_MAX];
 };
 
+/* Whether v is a version as the web service writes them, YYYYMMDDNN:
+ * ten digits, YYYYMMDD a real calendar date of a year from
+ * SOURCE_YEAR_MIN to SOURCE_YEAR_MAX, NN any. */
+bool source_version_valid(const char *v);
+
+/* 00:00 UTC of the date of the version v, or -1 when it is not valid. */
+time_t source_version_day(const char *v);
+
 /* Splits a data file's name, endpoints-VERSION-INSTANCE.json, into its
- * version (SOURCE_VERSION_LEN digits) and instance (one of the web
+ * version (a valid one: source_version_valid) and instance (one of the web
  * service's).  Returns 0, or -1 (both "") when name is not exactly of that
- * form or a part does not fit. */
+ * form or a part does not fit.  The only way a version or an instance is
+ * read back from disk: they go into file headers, PAC comments, metrics
+ * labels and JSON. */
 int source_data_name_parse(const char *name, char *version, size_t vsize,
+    char *instance, size_t isize);
+
+/* The same, but the version need only be SOURCE_VERSION_LEN digits: the
+ * form of the names the updater makes (an older one may have made one of
+ * a version no longer taken), for its cleanup and its version check. */
+int source_data_name_split(const char *name, char *version, size_t vsize,
     char *instance, size_t isize);
 
 /* Chooses the source (data_opt may be NULL) and loads it.  Returns the data,
  * or NULL with a message in err.  *src says what was used; for the cache,
  * the link is read once and the file it names opened, so that the version
  * in *src is the one of the data returned even while an update switches
- * the link. */
+ * the link.  A file that someone but root, its owner and this process
+ * could have written (itself or a directory it is reached through: see
+ * file_trust_path) is refused, src->untrusted set. */
 struct m365_data *source_load(const char *data_opt, const char *state_dir,
     struct source *src, char *err, size_t errlen);
 
 /* Whether what source_load would choose now differs from src (another file,
- * or the same path replaced or modified). Cheap: a stat or two. */
+ * or the same path replaced or modified), or src was refused as untrusted
+ * and no longer is. Cheap: a stat or two (a walk up the path for the
+ * untrusted). */
 bool source_changed(const char *data_opt, const char *state_dir,
     const struct source *src);
 

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages the build and the tests use, when missing:
 # apt-get as root, sudo otherwise, else names what is needed.
+#   sh tests/install-deps.sh         what make check, demo and bench need
+#   sh tests/install-deps.sh fuzz    that and clang with libFuzzer (make fuzz)
 set -eu
 # libpcre2-dev: only make bench's baseline (one PCRE2 alternation of the
 # patterns) links it; the matcher, helper and command do not.
@@ -8,7 +10,12 @@ PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
       libcurl4-openssl-dev libpsl-dev openssl strace
       squid-openssl curl python3 perl iproute2 procps time
       haproxy socat python3-pacparser libmaxminddb-dev mmdb-bin
-      nginx-light libnginx-mod-http-geoip2 libc-ares-dev dnsmasq nftables"
+      nginx-light libnginx-mod-http-geoip2 libc-ares-dev dnsmasq nftables
+      mandoc man-db"
+if [ "${1:-}" = fuzz ]; then
+	# clang-14 only recommends the libFuzzer and sanitizer runtimes
+	PKGS="$PKGS clang libclang-rt-14-dev"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets into build/fuzz/ (from anywhere):
 #   sh tests/fuzz/build.sh            clang, -fsanitize=fuzzer,address,undefined
 #   CC=clang-16 sh tests/fuzz/build.sh
-# See tests/fuzz/README.md.  Not part of "make check".
+# See tests/fuzz/README.md.  make fuzz builds and runs them (run.sh).
 set -eu
 cd "$(dirname "$0")/../.."
 CC=${CC:-clang}
@@ -24,7 +24,8 @@ for src in $LIB_SRC; do
 done
 # the bundled snapshot (.incbin relative to the repo root)
 $CC -c -o "$OUT/snapshot.o" matcher/snapshot.S
-for t in fuzz_endpoints fuzz_proto fuzz_config; do
+for src in tests/fuzz/fuzz_*.c; do
+	t=$(basename "$src" .c)
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -fsanitize=fuzzer -o "$OUT/$t" "tests/fuzz/$t.c" $objs \
 		"$OUT/snapshot.o" $PKG_LIBS

@@ -53,6 +53,11 @@ CLI=$M365_ROOT/$(ls_find_cli) || { echo "Bail out! m365-direct vanished"; exit 1
 WW="$M365_ROOT/tests/data/worldwide-c2025.json"
 F="$LS_DIR/feed"            # server, certificates, data variants
 STATE="$LS_DIR/m365-state"  # the state dir: written by root, read by 'proxy'
+# lib-squid.sh gives the temp dir to 'proxy' (Squid writes in its
+# subdirectories only); root's update refuses a state directory whose
+# parent another user could change (it could swap the state dir for a link
+# anywhere), so the parent is root's, as /var/lib is.
+chown root:root "$LS_DIR"
 mkdir -p "$F" "$STATE"
 chmod 755 "$F" "$STATE"
 V1=2025110700 V2=2025112000 V3=2025120100

@@ -624,6 +624,80 @@ fault('/version: body over 4 KiB',
     control => { version_body => '{"instance":"Worldwide","latest":"2025120100"' . (' ' x 5000) . '}' },
     err => qr/version|larger|size/i);
 
+# versions that are no date, or too far ahead: refused, --force or not,
+# before any /endpoints request (a bogus one believed once made every real
+# version look old forever)
+sub version_in_days {
+    my @t = gmtime(time + $_[0] * 86400);
+    return sprintf('%04d%02d%02d00', $t[5] + 1900, $t[4] + 1, $t[3]);
+}
+{
+    my $far = version_in_days(40);
+    for my $v ([ '9999999999', 'not a YYYYMMDDNN date' ], [ '2025023000', 'not a YYYYMMDDNN date' ],
+        [ '2025130100', 'not a YYYYMMDDNN date' ], [ '1999123100', 'not a YYYYMMDDNN date' ],
+        [ $far, 'more than 31 days in the future' ]) {
+        my ($latest, $why) = @$v;
+        for my $force ([], ['--force']) {
+            my $with = @$force ? ', --force' : '';
+            fault("/version: latest $latest ($why$with)", control => { latest => $latest }, args => $force,
+                err => qr{/version/Worldwide announced version \Q$latest\E: \Q$why\E; keeping version}, then => sub {
+                    ok(reqs($_[0]{mark}, 'endpoints') == 0, "/version $latest$with: /endpoints not asked",
+                        log_excerpt($_[0]{mark}));
+                });
+        }
+    }
+    my $near = version_in_days(30);
+    my $dir = clone_state($GOOD);
+    control(latest => $near, data => $V3F);
+    my $r = upd($dir);
+    ok($r->{rc} == 0 && installed_version($dir) eq "$near Worldwide\n",
+        "a version 30 days ahead ($near) is taken", show($r, $r->{mark}));
+}
+
+# relabel($dir, $version): the installed data of $dir as if installed as
+# $version (an older release did so with a bogus /version answer)
+sub relabel {
+    my ($dir, $version) = @_;
+    my $old = readlink("$dir/endpoints.json") // die;
+    my $new = "endpoints-$version-Worldwide.json";
+    rename("$dir/$old", "$dir/$new") or die;
+    symlink($new, "$dir/.relabel") or die;
+    rename("$dir/.relabel", "$dir/endpoints.json") or die;
+}
+for my $bogus ('9999999999', version_in_days(400)) {
+    my $dir = clone_state($GOOD);
+    relabel($dir, $bogus);
+    control(latest => $V3, data => $V3F);
+    my $r = upd($dir);
+    ok($r->{rc} == 0 && one_line($r->{err}) && installed_version($dir) eq "$V3 Worldwide\n"
+        && slurp("$dir/endpoints.json") eq slurp($V3F)
+        && $r->{err} =~ /installed Worldwide version \Q$V3\E \(was \Q$bogus\E, .*the installed version \Q$bogus\E was ignored/
+        && !-e "$dir/endpoints-$bogus-Worldwide.json",
+        "a bogus version installed ($bogus) does not wedge updates: the real one installs, the bogus file goes",
+        show($r, $r->{mark}));
+    control(latest => $V4, data => $V2F);
+    $r = upd($dir);
+    ok($r->{rc} == 0 && installed_version($dir) eq "$V4 Worldwide\n", "after it ($bogus): the next version too",
+        show($r, $r->{mark}));
+}
+
+# rollback protection: an older version only with --force, and said
+{
+    my $dir = clone_state($GOOD);
+    control(latest => $V1, data => $WW);
+    my $before = snap($dir);
+    my $r = upd($dir);
+    ok($r->{rc} == 0 && one_line($r->{err})
+        && $r->{err} =~ /^m365-direct: Worldwide version \Q$V2\E is current; refusing version \Q$V1\E older than installed \Q$V2\E; --force to roll back$/
+        && reqs($r->{mark}, 'endpoints') == 0 && !changes($before, snap($dir)) && $r->{out} eq '',
+        'an older version announced: refused ("refusing version X older than installed Y; --force to roll back"), '
+        . 'no /endpoints request, nothing changed', changes($before, snap($dir)), show($r, $r->{mark}));
+    $r = upd($dir, ['--force']);
+    ok($r->{rc} == 0 && installed_version($dir) eq "$V1 Worldwide\n" && slurp("$dir/endpoints.json") eq slurp($WW)
+        && $r->{err} =~ /installed Worldwide version \Q$V1\E \(was \Q$V2\E, .*rolled back\)/,
+        '--force rolls back to the older version, and says so', show($r, $r->{mark}));
+}
+
 # positive cases on the same server
 {
     my $dir = clone_state($GOOD);
@@ -712,10 +786,21 @@ fault('/version: body over 4 KiB',
         [ 64, 'urls', '*.CoM',           'public suffix, upper case' ],
         [ 46, 'urls', '*com',            'public suffix without the dot' ],
         [ 2,  'urls', '*.*.com',         'wildcards over a public suffix' ],
+        [ 46, 'urls', '*.github.io',     'private-section public suffix: anyone registers names there' ],
+        [ 1,  'urls', '*.s3.amazonaws.com', 'private-section public suffix (three labels)' ],
+        [ 46, 'urls', 'autodiscover.*.herokuapp.com', 'private-section public suffix, inner wildcard' ],
+        [ 2,  'urls', '*cdn.workers.dev', 'private-section public suffix, wildcard inside a label' ],
+        [ 56, 'urls', '*.ngrok.io',      'private-section public suffix' ],
+        [ 64, 'urls', '*.duckdns.org',   'private-section public suffix (dynamic DNS)' ],
+        [ 46, 'urls', '*.cloudapp.net',  'private-section public suffix, Microsoft\'s but not in Allow' ],
         [ 46, 'urls', '*.0.1',           'a numeric last label: an IPv4 address to resolvers' ],
         [ 1,  'urls', '*.0x1f',          'a hex last label' ],
         [ 46, 'ips',  '0.0.0.0/0',       'IPv4 /0' ],
         [ 46, 'ips',  '4.0.0.0/7',       'IPv4 shorter than /8' ],
+        [ 46, 'ips',  '1.0.0.0/8',       'IPv4 shorter than /12 (min_prefix_v4)' ],
+        [ 31, 'ips',  '20.0.0.0/11',     'IPv4 shorter than /12 (min_prefix_v4)' ],
+        [ 46, 'ips',  '2400::/16',       'IPv6 shorter than /32 (min_prefix_v6)' ],
+        [ 46, 'ips',  '2603:1000::/31',  'IPv6 shorter than /32 (min_prefix_v6)' ],
         [ 1,  'ips',  '10.0.0.0/8',      'private' ],
         [ 46, 'ips',  '10.20.30.0/24',   'inside private' ],
         [ 46, 'ips',  '172.16.0.0/12',   'private' ],
@@ -838,6 +923,50 @@ EOF
     ok($r->{rc} == 0 && "@paths" eq '/version/China /endpoints/China' && slurp("$dir/endpoints.json") eq slurp($CN)
         && installed_version("$dir") eq "$V1 China\n" && $r->{err} =~ /installed China version/,
         '--instance China: /version/China, /endpoints/China, version file "V China"', show($r, $r->{mark}));
+
+    # the guards' keys: a public suffix list holding Azure China's
+    # platforms (tests/data/psl-azure-china.dat) makes the China data
+    # install with a warning, which status repeats; the Worldwide instance
+    # refuses the same data
+    my $psl = "$ROOT/tests/data/psl-azure-china.dat";
+    my $pconf = spew("$TMP/psl.conf", "public_suffix_list = $psl\n");
+    $dir = new_state();
+    control(latest => $V1, data => $WW, data_by_instance => { China => $CN });
+    $r = upd($dir, [ '--instance', 'China' ], conf => $pconf);
+    my @l = split /\n/, $r->{err};
+    ok($r->{rc} == 0 && @l == 2 && $l[0] =~ /^m365-direct: update: warning: accepted as Microsoft's own platforms, though the public suffix list \(\Q$psl\E\).*"\*\.chinacloudapp\.cn" \(set 7\)/
+        && $l[1] =~ /installed China version/ && slurp("$dir/endpoints.json") eq slurp($CN),
+        'public_suffix_list with Azure China on it: China data installed, the warning names the list, pattern and set',
+        show($r, $r->{mark}));
+    my $s = cli('-c', $pconf, '--state-dir', $dir, 'status');
+    ok($s->{rc} == 0 && $s->{out} =~ /^guards:\s+pass \(public suffix list: \Q$psl\E\)$/m
+        && $s->{out} =~ /^guards warning:\s+accepted .*"\*\.chinacloudsites\.cn" \(set 7\)/m,
+        'status: the guards pass the China data, with the list and the warning', show($s));
+    $s = cli('--state-dir', $dir, 'status', '--json');
+    my $j = eval { decode_json($s->{out}) } || {};
+    ok($s->{rc} == 0 && ($j->{guards}{pass} // 0) && ($j->{guards}{warning} // 'x') eq ''
+        && ($j->{guards}{public_suffix_list} // '') ne '',
+        'status --json with the default list: the guards pass, no warning, the list named', show($s));
+    $dir = new_state();
+    control(latest => $V1, data => $CN);
+    $r = upd($dir, [], conf => $pconf);
+    ok($r->{rc} == 1 && one_line($r->{err}) && !-e "$dir/endpoints.json"
+        && $r->{err} =~ /set 7: urls: "\*\.azure-mobile\.cn": fixed part "azure-mobile\.cn" is a public suffix of the private section: anyone can register names under it \(\Q$psl\E\)/,
+        'the same data as Worldwide\'s: refused, naming the set, the pattern and the list', show($r, $r->{mark}));
+
+    # min_prefix_v4/v6 relax the prefix-length guard (down to /8, /16)
+    my $wide = injected('wide-prefixes', 46, 'ips', '1.0.0.0/8');
+    my $wide6 = do { my $x = load_sets($wide); push @{ set_by_id($x, 46)->{ips} }, '2400::/16'; write_sets('wide6', $x) };
+    my $mconf = spew("$TMP/min.conf", "min_prefix_v4 = 8\nmin_prefix_v6 = 16\n");
+    $dir = clone_state($GOOD);
+    control(latest => $V3, data => $wide6);
+    $r = upd($dir, [], conf => $mconf);
+    ok($r->{rc} == 0 && slurp("$dir/endpoints.json") eq slurp($wide6),
+        'min_prefix_v4 = 8, min_prefix_v6 = 16: 1.0.0.0/8 and 2400::/16 in an Allow set install', show($r, $r->{mark}));
+    my $bconf = spew("$TMP/min-bad.conf", "min_prefix_v4 = 7\n");
+    $r = upd(clone_state($GOOD), [], conf => $bconf);
+    ok($r->{rc} == 2 && $r->{err} =~ /min_prefix_v4: "7" is not a number from 8 to 32/,
+        'min_prefix_v4 = 7: a configuration error (exit 2), the floor is /8', show($r));
 }
 {
     # file:// (an air-gapped mirror): plain files, no query
@@ -976,6 +1105,34 @@ EOF
     $r = upd($dir, [], conf => $conf2);
     ok($r->{rc} == 0 && installed_version("$dir") eq "$V4 Worldwide\n" && $r->{err} =~ /on_change/,
         'a failing on_change is reported; the install stands (exit 0)', show($r));
+
+    # only set 9's "required" flag, then only its "serviceArea": the same
+    # names, prefixes, categories and ports, but required_only or a
+    # service_areas filter answers otherwise: a change, and the hook runs
+    my $rq = do { my $x = load_sets($V2F); set_by_id($x, 9)->{required} = JSON::PP::false; write_sets('required9', $x) };
+    my $sa = do { my $x = load_sets($rq); set_by_id($x, 9)->{serviceArea} = 'Skype'; write_sets('area9', $x) };
+    $dir = clone_state($GOOD);
+    control(latest => $V3, data => $rq);
+    $r = upd($dir, [], conf => $conf);
+    ok($r->{rc} == 0 && -e $h1 && $r->{err} !~ /same endpoints/ && slurp("$dir/endpoints.json") eq slurp($rq)
+        && $r->{out} =~ /^Service areas and required:\n~ \*\.protection\.outlook\.com \(Allow\): required yes -> no$/m
+        && $r->{out} =~ /^\S.* 0 moved, 0 port changes$/m,
+        'a set\'s required flag only: installed, reported under "Service areas and required", on_change ran',
+        show($r, $r->{mark}));
+    unlink $h1, $h2;
+    my $d = cli('diff', $V2F, $rq);
+    ok($d->{rc} == 0 && $d->{out} eq $r->{out}, 'diff OLD NEW prints that report too', show($d));
+    $d = cli('diff', $V2F, $rq, '--json');
+    my $dj = eval { decode_json($d->{out}) } || {};
+    my ($e) = grep { ($_->{entry} // '') eq '*.protection.outlook.com' } @{ $dj->{scope} || [] };
+    ok($d->{rc} == 0 && ($dj->{summary}{scope} // 0) > 0 && $e && $e->{category} eq 'allow'
+        && ref $e->{from}[0]{required} eq 'HASH' && !defined $e->{to}[0]{required},
+        'diff --json: the scope change, required sets before and none after', show($d));
+    control(latest => $V4, data => $sa);
+    $r = upd($dir, [], conf => $conf);
+    ok($r->{rc} == 0 && -e $h1 && $r->{out} =~ /^~ \*\.protection\.outlook\.com \(Allow\): service area Exchange -> Skype$/m,
+        'a set\'s service area only: installed, reported, on_change ran', show($r, $r->{mark}));
+    unlink $h1, $h2;
 }
 
 # =========================================================================

@@ -571,6 +571,54 @@ test_long_lines(void **state)
 	free(text);
 }
 
+/* A NUL byte in a line is an error naming that line, whatever follows
+ * it (C strings would cut the line there and apply what came before);
+ * the line is not applied and the next line is read on its own. */
+static void
+test_nul_byte(void **state)
+{
+	static const char good[] =
+	    "state_dir = /srv/a\n"
+	    "match_ports = no\0# rest\n"
+	    "required_only = yes\n";
+	static const char bad[] =
+	    "# header\n"
+	    "\0never_direct = a.example\n"
+	    "timeout = 0\n"
+	    "retries = 1\0";
+	char prefix[600];
+	struct loaded l;
+
+	(void)state;
+	load_text(&l, good, sizeof(good) - 1);
+	assert_int_equal(l.rc, -1);
+	if (l.e.n != 1) {
+		print_errors(&l);
+		fail_msg("%zu errors, want 1", l.e.n);
+	}
+	snprintf(prefix, sizeof(prefix), "%s:2: NUL byte in line", l.path);
+	assert_string_equal(l.e.msg[0], prefix);
+	assert_string_equal(l.c.state_dir, "/srv/a");
+	assert_true(l.c.policy.match_ports);    /* line 2 not applied */
+	assert_true(l.c.policy.required_only);  /* line 3 read */
+	unload(&l);
+	load_text(&l, bad, sizeof(bad) - 1);
+	assert_int_equal(l.rc, -1);
+	if (l.e.n != 3) {
+		print_errors(&l);
+		fail_msg("%zu errors, want 3", l.e.n);
+	}
+	snprintf(prefix, sizeof(prefix), "%s:2: NUL byte in line", l.path);
+	assert_string_equal(l.e.msg[0], prefix);
+	snprintf(prefix, sizeof(prefix), "%s:3: timeout: ", l.path);
+	assert_true(strncmp(l.e.msg[1], prefix, strlen(prefix)) == 0);
+	snprintf(prefix, sizeof(prefix), "%s:4: NUL byte in line", l.path);
+	assert_string_equal(l.e.msg[2], prefix);
+	assert_int_equal(l.c.policy.never_direct.n, 0);
+	assert_int_equal(config_get_number(&l.c, "retries"), 3);
+	unload(&l);
+}
+
 /* A list entry longer than a host name can be. */
 static void
 test_long_entry(void **state)
@@ -798,6 +846,76 @@ test_documented(void **state)
 	assert_null(config_key_name(config_key_count(), NULL, NULL));
 }
 
+/* The key of the table named i, or fails: "which is no key". */
+static size_t
+key_named(const char *path, const char *name, size_t len)
+{
+	for (size_t i = 0; i < config_key_count(); i++) {
+		const char *k = config_key_name(i, NULL, NULL);
+
+		if (strlen(k) == len && strncmp(k, name, len) == 0)
+			return i;
+	}
+	fail_msg("%s documents \"%.*s\", which is no key", path, (int)len,
+	    name);
+	return 0;
+}
+
+/* man/m365-direct.conf.5 has one ".It Ic KEY" per key of the table, and
+ * each item says the table's default (".Ql DEFAULT") or "Default: none". */
+static void
+test_man_page(void **state)
+{
+	char path[1024], line[1024], item[4096] = "";
+	bool seen[64] = { false };
+	size_t cur = SIZE_MAX;
+	FILE *f;
+
+	(void)state;
+	assert_true(config_key_count() <= 64);
+	snprintf(path, sizeof(path), "%s/../../man/m365-direct.conf.5",
+	    suite_data_dir());
+	f = fopen(path, "r");
+	assert_non_null(f);
+	for (bool more = true; more; ) {
+		more = fgets(line, sizeof(line), f) != NULL;
+		if (!more || strncmp(line, ".It ", 4) == 0 ||
+		    strncmp(line, ".El", 3) == 0) {
+			if (cur != SIZE_MAX) {
+				const char *def, *name = config_key_name(cur, &def,
+				    NULL);
+				char want[256];
+
+				snprintf(want, sizeof(want), def != NULL ?
+				    "Default:\n.Ql %s .\n" : "Default: none",
+				    def);
+				if (strstr(item, want) == NULL)
+					fail_msg("%s: %s: no \"%s\"", path, name,
+					    want);
+			}
+			cur = SIZE_MAX;
+			item[0] = '\0';
+		}
+		if (more && strncmp(line, ".It Ic ", 7) == 0) {
+			size_t k = strspn(line + 7,
+			    "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+			cur = key_named(path, line + 7, k);
+			if (seen[cur])
+				fail_msg("%s: %s twice", path, line + 7);
+			seen[cur] = true;
+		} else if (more && cur != SIZE_MAX &&
+		    strlen(item) + strlen(line) < sizeof(item)) {
+			strcat(item, line);
+		}
+	}
+	fclose(f);
+	for (size_t i = 0; i < config_key_count(); i++)
+		if (!seen[i])
+			fail_msg("%s does not document the key %s", path,
+			    config_key_name(i, NULL, NULL));
+}
+
 /* Each key's default, written in a file, gives what config_init gives:
  * the table's defaults and the setters agree. */
 static void
@@ -828,6 +946,8 @@ main(void)
 	suite_add(&s, test_defaults, NULL, "config_init defaults");
 	suite_add(&s, test_documented, NULL,
 	    "configs/m365-direct.conf documents every key, and only keys");
+	suite_add(&s, test_man_page, NULL,
+	    "man/m365-direct.conf.5 documents every key with its default");
 	suite_add(&s, test_defaults_as_text, NULL,
 	    "every default, written in a file, reads back the same");
 	for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++)
@@ -858,6 +978,8 @@ main(void)
 	    "more than CONFIG_MAX_ERRORS errors");
 	suite_add(&s, test_long_lines, NULL, "over-long lines");
 	suite_add(&s, test_long_entry, NULL, "over-long list entry");
+	suite_add(&s, test_nul_byte, NULL,
+	    "a NUL byte: an error naming its line, the next line read");
 	suite_add(&s, test_glob_entries, NULL,
 	    "at most CONFIG_MAX_GLOBS inner-wildcard entries");
 	suite_add(&s, test_missing_file, NULL, "missing file, required or not");

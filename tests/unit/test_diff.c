@@ -2,13 +2,15 @@
  *
  * Small inline cases pin the whole text report, byte for byte: what is the
  * same (set ids, entry order, port spellings, ports of lower categories, a
- * name in two sets) gives nothing; each kind of change gives its line in
- * its section.  Every case is also run backwards, where added and removed
- * and both sides of every move and port change swap, and each side against
- * itself, which must be empty.  The real files (tests/data/) are checked
- * for facts read off the JSON by hand, and every count and entry of the
- * JSON report against a brute-force recount that shares no code with the
- * diff (linear scans, port bitmaps). */
+ * name in two sets, a service area's spelling) gives nothing; each kind of
+ * change gives its line in its section, a change of only a set's required
+ * flag or service area (what a policy's filters see) too.  Every case is
+ * also run backwards, where added and removed and both sides of every
+ * move, port and scope change swap, and each side against itself, which
+ * must be empty.  The real files (tests/data/) are checked for facts read
+ * off the JSON by hand, and every count and entry of the JSON report
+ * against a brute-force recount that shares no code with the diff (linear
+ * scans, port bitmaps, each service area's sets filtered one by one). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 #include "suite.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +295,160 @@ static const struct text_case text_cases[] = {
 	  SUMMARY(NONE, NONE, NONE, "0 moved, 1 port change")
 	  "Ports:\n"
 	  "~ x.example.com (Allow): tcp 80 -> 1-3,80,81,443,444,65535\n" },
+	/* what a service_areas filter or required_only sees */
+	{ "a set's required flag only",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Optimize','tcpPorts':'443','urls':['outlook.office.com']}]",
+	  "[{'id':1,'serviceArea':'Exchange','required':false,"
+	  "'category':'Optimize','tcpPorts':'443','urls':['outlook.office.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ outlook.office.com (Optimize): required yes -> no\n" },
+	{ "a set's service area only",
+	  "[{'id':5,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','ips':['40.96.0.0/13']}]",
+	  "[{'id':5,'serviceArea':'Skype','required':true,"
+	  "'category':'Allow','tcpPorts':'443','ips':['40.96.0.0/13']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ 40.96.0.0/13 (Allow): service area Exchange -> Skype\n" },
+	{ "an entry leaves one of its service areas",
+	  "[{'id':1,'serviceArea':'Skype','required':true,'category':'Default',"
+	  "'tcpPorts':'443','urls':['amp.azure.net']},"
+	  "{'id':2,'serviceArea':'Common','required':true,'category':'Default',"
+	  "'tcpPorts':'443','urls':['amp.azure.net']}]",
+	  "[{'id':2,'serviceArea':'Common','required':true,'category':'Default',"
+	  "'tcpPorts':'443','urls':['amp.azure.net']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ amp.azure.net (Default): service area Common, Skype -> Common\n" },
+	{ "a lower category in another service area",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Optimize','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Common','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Optimize','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Common','required':true,"
+	  "'category':'Default','tcpPorts':'443','urls':['x.example.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ x.example.com (Optimize): service area Common (Allow; tcp 443; "
+	  "udp -), Exchange -> Common (Default; tcp 443; udp -), Exchange\n" },
+	{ "one of two service areas falls to a lower category",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Common','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Common','required':true,"
+	  "'category':'Default','tcpPorts':'443','urls':['x.example.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ x.example.com (Allow): service area Common, Exchange -> "
+	  "Common (Default; tcp 443; udp -), Exchange\n" },
+	{ "other ports in another service area",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443,80','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Common','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443,80','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Common','required':true,"
+	  "'category':'Allow','tcpPorts':'80','urls':['x.example.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ x.example.com (Allow): service area Common (Allow; tcp 443; "
+	  "udp -), Exchange -> Common (Allow; tcp 80; udp -), Exchange\n" },
+	{ "required in one service area of two",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Common','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Common','required':false,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ x.example.com (Allow): required yes -> Common no, Exchange yes\n" },
+	{ "the required sets of an area give fewer ports",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'80','urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Exchange','required':false,"
+	  "'category':'Allow','tcpPorts':'80','urls':['x.example.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ x.example.com (Allow): required yes -> Exchange (Allow; tcp 443; "
+	  "udp -)\n" },
+	{ "the required sets of an area give other ports",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Exchange','required':false,"
+	  "'category':'Allow','tcpPorts':'80','urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'Exchange','required':false,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'80','urls':['x.example.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ x.example.com (Allow): required Exchange (Allow; tcp 443; udp -) "
+	  "-> Exchange (Allow; tcp 80; udp -)\n" },
+	{ "the required sets of an area give a lower category",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Exchange','required':true,"
+	  "'category':'Default','tcpPorts':'443','urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'Exchange','required':false,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'Exchange','required':true,"
+	  "'category':'Default','tcpPorts':'443','urls':['x.example.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ x.example.com (Allow): required yes -> Exchange (Default; tcp 443; "
+	  "udp -)\n" },
+	{ "a service area spelt otherwise, a set not required next to a "
+	  "required one: nothing any policy sees",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'EXCHANGE','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']},"
+	  "{'id':2,'serviceArea':'exchange','required':false,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']}]",
+	  "" },
+	{ "a port change and a scope change: both",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'587','urls':['smtp.office365.com']}]",
+	  "[{'id':1,'serviceArea':'Exchange','required':false,"
+	  "'category':'Allow','tcpPorts':'143, 587, 993, 995',"
+	  "'urls':['smtp.office365.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 1 port change")
+	  "Ports:\n"
+	  "~ smtp.office365.com (Allow): tcp 587 -> 143,587,993,995\n"
+	  "Service areas and required:\n"
+	  "~ smtp.office365.com (Allow): required yes -> no\n" },
+	{ "a move: the move only",
+	  "[{'id':1,'serviceArea':'Exchange','required':true,"
+	  "'category':'Allow','tcpPorts':'443','urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'Skype','required':false,"
+	  "'category':'Optimize','tcpPorts':'443','urls':['x.example.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "1 moved, 0 port changes")
+	  "Moved:\n"
+	  "~ x.example.com: Allow -> Optimize\n" },
+	{ "service area and required at once; no service area",
+	  "[{'id':1,'required':false,'category':'Default','tcpPorts':'443',"
+	  "'urls':['x.example.com']}]",
+	  "[{'id':1,'serviceArea':'Common','required':true,'category':'Default',"
+	  "'tcpPorts':'443','urls':['x.example.com']}]",
+	  SUMMARY(NONE, NONE, NONE, "0 moved, 0 port changes")
+	  "Service areas and required:\n"
+	  "~ x.example.com (Default): service area - -> Common; "
+	  "required no -> yes\n" },
 	{ "every section, in order",
 	  "[{'id':1,'category':'Optimize','tcpPorts':'443',"
 	  "'urls':['o-gone.example.com','p.example.com'],"
@@ -376,6 +533,7 @@ test_self(void **state)
 		assert_string_equal(text, "");
 		assert_int_equal(get_count(get(o, "summary"), "moved"), 0);
 		assert_int_equal(cJSON_GetArraySize(get(o, "ports")), 0);
+		assert_int_equal(cJSON_GetArraySize(get(o, "scope")), 0);
 		cJSON_Delete(o);
 		free(text);
 		diff_free(d);
@@ -433,6 +591,35 @@ assert_changes_reversed(const cJSON *a, const cJSON *b)
 		    cJSON_GetArrayItem(b, i)));
 }
 
+/* Whether scope change o equals r with its two sides swapped. */
+static bool
+scope_is_reversed(const cJSON *o, const cJSON *r)
+{
+	cJSON *swapped = cJSON_Duplicate(r, true);
+	cJSON *from, *to;
+	bool same;
+
+	assert_non_null(swapped);
+	from = cJSON_DetachItemFromObjectCaseSensitive(swapped, "from");
+	to = cJSON_DetachItemFromObjectCaseSensitive(swapped, "to");
+	assert_non_null(from);
+	assert_non_null(to);
+	cJSON_AddItemToObject(swapped, "from", to);
+	cJSON_AddItemToObject(swapped, "to", from);
+	same = cJSON_Compare(o, swapped, false);
+	cJSON_Delete(swapped);
+	return same;
+}
+
+static void
+assert_scopes_reversed(const cJSON *a, const cJSON *b)
+{
+	assert_int_equal(cJSON_GetArraySize(a), cJSON_GetArraySize(b));
+	for (int i = 0; i < cJSON_GetArraySize(a); i++)
+		assert_true(scope_is_reversed(cJSON_GetArrayItem(a, i),
+		    cJSON_GetArrayItem(b, i)));
+}
+
 /* NEW -> OLD is OLD -> NEW with added and removed, from and to swapped. */
 static void
 assert_reversed(const struct m365_data *a, const struct m365_data *b)
@@ -449,6 +636,7 @@ assert_reversed(const struct m365_data *a, const struct m365_data *b)
 	assert_lists_equal(get(f, "removed"), get(r, "added"));
 	assert_changes_reversed(get(f, "moved"), get(r, "moved"));
 	assert_changes_reversed(get(f, "ports"), get(r, "ports"));
+	assert_scopes_reversed(get(f, "scope"), get(r, "scope"));
 	cJSON_Delete(f);
 	cJSON_Delete(r);
 	diff_free(fwd);
@@ -492,8 +680,10 @@ test_json_shape(void **state)
 	cJSON *o = render_json(d), *s, *m, *p;
 
 	(void)state;
-	assert_int_equal(cJSON_GetArraySize(o), 5);
+	assert_int_equal(cJSON_GetArraySize(o), 6);
+	assert_int_equal(cJSON_GetArraySize(get(o, "scope")), 0);
 	s = get(o, "summary");
+	assert_int_equal(get_count(s, "scope"), 0);
 	assert_int_equal(get_count(get(s, "optimize"), "names_added"), 1);
 	assert_int_equal(get_count(get(s, "optimize"), "names_removed"), 1);
 	assert_int_equal(get_count(get(s, "optimize"), "prefixes_added"), 1);
@@ -557,6 +747,98 @@ test_json_empty(void **state)
 	}
 	assert_strings(get(o, "moved"), NULL, 0);
 	assert_strings(get(o, "ports"), NULL, 0);
+	assert_strings(get(o, "scope"), NULL, 0);
+	assert_int_equal(get_count(get(o, "summary"), "scope"), 0);
+	cJSON_Delete(o);
+	diff_free(d);
+}
+
+/* The text case named name. */
+static const struct text_case *
+text_case(const char *name)
+{
+	for (size_t i = 0; i < sizeof(text_cases) / sizeof(text_cases[0]); i++)
+		if (strcmp(text_cases[i].name, name) == 0)
+			return &text_cases[i];
+	fail_msg("no text case \"%s\"", name);
+	return NULL;
+}
+
+/* Area i of a side of a scope change: its name, view and required view
+ * ("" category for null). */
+static void
+assert_area(const cJSON *side, int i, const char *area, const char *cat,
+    const char *tcp, const char *req_cat, const char *req_tcp)
+{
+	const cJSON *a = cJSON_GetArrayItem(side, i), *r;
+
+	assert_non_null(a);
+	assert_string_equal(get_str(a, "service_area"), area);
+	assert_string_equal(get_str(a, "category"), cat);
+	assert_string_equal(get_str(a, "tcp"), tcp);
+	assert_string_equal(get_str(a, "udp"), "");
+	r = get(a, "required");
+	if (req_cat[0] == '\0') {
+		assert_true(cJSON_IsNull(r));
+		return;
+	}
+	assert_string_equal(get_str(r, "category"), req_cat);
+	assert_string_equal(get_str(r, "tcp"), req_tcp);
+	assert_string_equal(get_str(r, "udp"), "");
+}
+
+/* A scope change in JSON: both sides whole, each area with what its sets
+ * and its required sets give (null: none required). */
+static void
+test_json_scope(void **state)
+{
+	const struct text_case *c = text_case("a lower category in another "
+	    "service area");
+	struct diff_report *d = diff_texts(c->old, c->new);
+	cJSON *o = render_json(d), *sc, *from, *to;
+
+	(void)state;
+	assert_int_equal(get_count(get(o, "summary"), "scope"), 1);
+	assert_int_equal(get_count(get(o, "summary"), "ports"), 0);
+	assert_int_equal(cJSON_GetArraySize(get(o, "ports")), 0);
+	sc = get(o, "scope");
+	assert_int_equal(cJSON_GetArraySize(sc), 1);
+	sc = cJSON_GetArrayItem(sc, 0);
+	assert_string_equal(get_str(sc, "entry"), "x.example.com");
+	assert_string_equal(get_str(sc, "kind"), "name");
+	assert_string_equal(get_str(sc, "category"), "optimize");
+	from = get(sc, "from");
+	to = get(sc, "to");
+	assert_int_equal(cJSON_GetArraySize(from), 2);
+	assert_int_equal(cJSON_GetArraySize(to), 2);
+	assert_area(from, 0, "Common", "allow", "443", "allow", "443");
+	assert_area(from, 1, "Exchange", "optimize", "443", "optimize", "443");
+	assert_area(to, 0, "Common", "default", "443", "default", "443");
+	assert_area(to, 1, "Exchange", "optimize", "443", "optimize", "443");
+	cJSON_Delete(o);
+	diff_free(d);
+
+	c = text_case("the required sets of an area give fewer ports");
+	d = diff_texts(c->old, c->new);
+	o = render_json(d);
+	sc = cJSON_GetArrayItem(get(o, "scope"), 0);
+	assert_non_null(sc);
+	assert_area(get(sc, "from"), 0, "Exchange", "allow", "80,443", "allow",
+	    "80,443");
+	assert_area(get(sc, "to"), 0, "Exchange", "allow", "80,443", "allow",
+	    "443");
+	cJSON_Delete(o);
+	diff_free(d);
+
+	c = text_case("a set's required flag only");
+	d = diff_texts(c->old, c->new);
+	o = render_json(d);
+	sc = cJSON_GetArrayItem(get(o, "scope"), 0);
+	assert_non_null(sc);
+	assert_string_equal(get_str(sc, "kind"), "name");
+	assert_area(get(sc, "from"), 0, "Exchange", "optimize", "443",
+	    "optimize", "443");
+	assert_area(get(sc, "to"), 0, "Exchange", "optimize", "443", "", "");
 	cJSON_Delete(o);
 	diff_free(d);
 }
@@ -591,7 +873,7 @@ test_edges(void **state)
 
 struct bf_counts {
 	size_t list[2][N_CATS][2];      /* [added][category][prefix] */
-	size_t moved, ports;
+	size_t moved, ports, scope;
 };
 
 static bool
@@ -743,6 +1025,194 @@ check_ports(const cJSON *report, const struct m365_data *a,
 	return true;
 }
 
+/* --- the scope, brute force: every service area's sets, one by one --- */
+
+/* Whether two service area names are one, as the policy compares them
+ * (ASCII letters in either case). */
+static bool
+bf_same_area(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++)
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+	return *a == *b;
+}
+
+struct bf_view {
+	enum m365_category cat;
+	unsigned char tcp[PORT_BITS], udp[PORT_BITS];
+};
+
+static bool
+bf_set_counts(const struct m365_set *s, const char *text, bool prefix,
+    const char *area, bool req)
+{
+	return set_lists(s, text, prefix) && (area == NULL ||
+	    bf_same_area(s->service_area, area)) && (!req || s->required);
+}
+
+/* What the sets of d listing the entry give it: the highest category and
+ * the ports of its sets; of all sets (area NULL) or of one service area,
+ * and of only the required ones with req. */
+static void
+bf_view_of(const struct m365_data *d, const char *text, bool prefix,
+    const char *area, bool req, struct bf_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (size_t i = 0; i < d->n_sets; i++)
+		if (bf_set_counts(&d->sets[i], text, prefix, area, req) &&
+		    d->sets[i].category > v->cat)
+			v->cat = d->sets[i].category;
+	for (size_t i = 0; i < d->n_sets; i++)
+		if (bf_set_counts(&d->sets[i], text, prefix, area, req) &&
+		    d->sets[i].category == v->cat) {
+			bits_add(v->tcp, &d->sets[i].tcp);
+			bits_add(v->udp, &d->sets[i].udp);
+		}
+}
+
+static bool
+bf_view_equal(const struct bf_view *a, const struct bf_view *b)
+{
+	return a->cat == b->cat && (a->cat == M365_CAT_NONE ||
+	    (memcmp(a->tcp, b->tcp, PORT_BITS) == 0 &&
+	    memcmp(a->udp, b->udp, PORT_BITS) == 0));
+}
+
+#define BF_MAX_AREAS 64
+
+/* Adds the service areas of the sets of d listing the entry to v[0..*n),
+ * each once. */
+static void
+bf_areas(const struct m365_data *d, const char *text, bool prefix,
+    const char **v, size_t *n)
+{
+	for (size_t i = 0; i < d->n_sets; i++) {
+		bool seen = false;
+
+		if (!set_lists(&d->sets[i], text, prefix))
+			continue;
+		for (size_t k = 0; k < *n; k++)
+			seen |= bf_same_area(v[k], d->sets[i].service_area);
+		if (!seen) {
+			assert_true(*n < BF_MAX_AREAS);
+			v[(*n)++] = d->sets[i].service_area;
+		}
+	}
+}
+
+/* 0: the required sets of the area give what all its sets give; 1: no
+ * required set; 2: something else. */
+static int
+bf_req_kind(const struct bf_view *all, const struct bf_view *req)
+{
+	return req->cat == M365_CAT_NONE ? 1 : bf_view_equal(all, req) ? 0 : 2;
+}
+
+/* Whether a policy that counts some service areas, all their sets or the
+ * required ones, can see the entry (present in a and b, same category)
+ * otherwise in a than in b, beyond its overall ports: an area in one
+ * only; an area whose sets give it another view (each compared with the
+ * entry's overall view, and with each other when not that); the
+ * required sets of an area giving it another view (the same as all the
+ * area's sets, none, or a view compared). */
+static bool
+bf_scope_differs(const struct m365_data *a, const struct m365_data *b,
+    const char *text, bool prefix)
+{
+	static struct bf_view oa, ob, va, vb, ra, rb;
+	const char *areas[BF_MAX_AREAS];
+	size_t n = 0;
+
+	bf_areas(a, text, prefix, areas, &n);
+	bf_areas(b, text, prefix, areas, &n);
+	bf_view_of(a, text, prefix, NULL, false, &oa);
+	bf_view_of(b, text, prefix, NULL, false, &ob);
+	for (size_t k = 0; k < n; k++) {
+		bool ea, eb;
+		int ka, kb;
+
+		bf_view_of(a, text, prefix, areas[k], false, &va);
+		bf_view_of(b, text, prefix, areas[k], false, &vb);
+		if ((va.cat == M365_CAT_NONE) != (vb.cat == M365_CAT_NONE))
+			return true;
+		ea = bf_view_equal(&va, &oa);
+		eb = bf_view_equal(&vb, &ob);
+		if (ea != eb || (!ea && !bf_view_equal(&va, &vb)))
+			return true;
+		bf_view_of(a, text, prefix, areas[k], true, &ra);
+		bf_view_of(b, text, prefix, areas[k], true, &rb);
+		ka = bf_req_kind(&va, &ra);
+		kb = bf_req_kind(&vb, &rb);
+		if (ka != kb || (ka == 2 && !bf_view_equal(&ra, &rb)))
+			return true;
+	}
+	return false;
+}
+
+/* Checks a view of the report ("category", "tcp", "udp") against v. */
+static void
+check_view(const cJSON *o, const struct bf_view *v)
+{
+	unsigned char got[PORT_BITS];
+
+	assert_string_equal(get_str(o, "category"), cat_key(v->cat));
+	bits_of(get_str(o, "tcp"), got);
+	assert_memory_equal(got, v->tcp, PORT_BITS);
+	bits_of(get_str(o, "udp"), got);
+	assert_memory_equal(got, v->udp, PORT_BITS);
+}
+
+/* Checks one side of a scope change: every service area of d's sets
+ * listing the entry, once each, with what its sets and its required sets
+ * give. */
+static void
+check_scope_side(const cJSON *side, const struct m365_data *d,
+    const char *text, bool prefix)
+{
+	static struct bf_view v, r;
+	const char *areas[BF_MAX_AREAS];
+	size_t n = 0;
+	const cJSON *a;
+
+	bf_areas(d, text, prefix, areas, &n);
+	assert_int_equal(cJSON_GetArraySize(side), n);
+	cJSON_ArrayForEach(a, side) {
+		const char *name = get_str(a, "service_area");
+		const cJSON *req = get(a, "required");
+
+		bf_view_of(d, text, prefix, name, false, &v);
+		assert_int_not_equal(v.cat, M365_CAT_NONE);
+		check_view(a, &v);
+		bf_view_of(d, text, prefix, name, true, &r);
+		if (r.cat == M365_CAT_NONE)
+			assert_true(cJSON_IsNull(req));
+		else
+			check_view(req, &r);
+	}
+}
+
+/* Whether the entry's scope changed; if so, checks the report has it,
+ * both sides whole. */
+static bool
+check_scope(const cJSON *report, const struct m365_data *a,
+    const struct m365_data *b, const char *text, bool prefix,
+    enum m365_category c)
+{
+	const cJSON *sc = find_entry(get(report, "scope"), text, prefix);
+
+	if (!bf_scope_differs(a, b, text, prefix)) {
+		assert_null(sc);
+		return false;
+	}
+	if (sc == NULL)
+		fail_msg("scope change of %s not reported", text);
+	assert_string_equal(get_str(sc, "category"), cat_key(c));
+	check_scope_side(get(sc, "from"), a, text, prefix);
+	check_scope_side(get(sc, "to"), b, text, prefix);
+	return true;
+}
+
 /* Checks the report on one entry, counting what it should list. */
 static void
 check_entry(const cJSON *report, const struct m365_data *a,
@@ -770,9 +1240,13 @@ check_entry(const cJSON *report, const struct m365_data *a,
 		assert_string_equal(get_str(mv, "to"), cat_key(cb));
 		n->moved++;
 		mv = NULL;
-	} else
+	} else {
 		n->ports += check_ports(report, a, b, text, prefix, ca);
+		n->scope += check_scope(report, a, b, text, prefix, ca);
+		return;
+	}
 	assert_null(mv);
+	assert_null(find_entry(get(report, "scope"), text, prefix));
 }
 
 /* Whether the entry was seen before: in an earlier set of d, or earlier
@@ -839,6 +1313,8 @@ check_counts(const cJSON *report, const struct bf_counts *n)
 	assert_int_equal(cJSON_GetArraySize(get(report, "ports")), n->ports);
 	assert_int_equal(get_count(sum, "moved"), n->moved);
 	assert_int_equal(get_count(sum, "ports"), n->ports);
+	assert_int_equal(cJSON_GetArraySize(get(report, "scope")), n->scope);
+	assert_int_equal(get_count(sum, "scope"), n->scope);
 }
 
 /* The line after l, or NULL when l is the last (unterminated) one. */
@@ -871,7 +1347,7 @@ check_text(const struct diff_report *d, const struct bf_counts *n)
 	}
 	snprintf(want + len, sizeof(want) - len, "%zu moved, %zu port change%s\n",
 	    n->moved, n->ports, n->ports == 1 ? "" : "s");
-	if (add + rem + n->moved + n->ports == 0)
+	if (add + rem + n->moved + n->ports + n->scope == 0)
 		want[0] = '\0';
 	assert_memory_equal(text, want, strlen(want));
 	for (const char *l = text; l != NULL && *l != '\0'; l = next_line(l)) {
@@ -882,7 +1358,7 @@ check_text(const struct diff_report *d, const struct bf_counts *n)
 	}
 	assert_int_equal(lines[0], add);
 	assert_int_equal(lines[1], rem);
-	assert_int_equal(lines[2], n->moved + n->ports);
+	assert_int_equal(lines[2], n->moved + n->ports + n->scope);
 	free(text);
 }
 
@@ -941,7 +1417,7 @@ test_from_nothing(void **state)
 	check_entries(report, &none, b, b, NULL, &n);
 	check_counts(report, &n);
 	check_text(d, &n);
-	assert_int_equal(n.moved + n.ports, 0);
+	assert_int_equal(n.moved + n.ports + n.scope, 0);
 	assert_true(n.list[1][0][0] > 0 && n.list[1][1][1] > 0);
 	cJSON_Delete(report);
 	diff_free(d);
@@ -971,6 +1447,15 @@ static const struct fact facts[] = {
 	{ NULL, "- outlook.office365.com" },
 	{ NULL, "- 52.112.0.0/14" },
 	{ NULL, "~ 52.122.0.0/15 (Optimize): udp - -> 443" },
+	/* amp.azure.net: sets 17 (Skype), 41 and 70 (Common) -> 70 only */
+	{ "Service areas and required:",
+	  "~ amp.azure.net (Default): service area Common, Skype -> Common" },
+	/* smtp.office365.com: set 2 required true -> false, other ports */
+	{ "Service areas and required:",
+	  "~ smtp.office365.com (Allow): required yes -> no" },
+	/* *.office.net: sets 50 and 78, not required -> set 47, required */
+	{ "Service areas and required:",
+	  "~ *.office.net (Default): required no -> yes" },
 };
 
 /* The section header above line in text, or NULL when line is absent. */
@@ -1060,6 +1545,8 @@ main(void)
 		suite_add(&s, test_reversed, (void *)&text_cases[i],
 		    "backwards: %s", text_cases[i].name);
 	suite_add(&s, test_json_shape, NULL, "JSON: the documented shape");
+	suite_add(&s, test_json_scope, NULL,
+	    "JSON: a scope change, both sides whole");
 	suite_add(&s, test_from_nothing, NULL,
 	    "no sets -> worldwide 2025: everything added");
 	for (size_t i = 0; i < sizeof(file_pairs) / sizeof(file_pairs[0]); i++)

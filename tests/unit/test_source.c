@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "matcher.h"
 #include "source.h"
 #include "state.h"
 
@@ -256,6 +257,32 @@ test_name_parse(void **state)
 		{ "endpoints-1-X.json.tmp", -1, "", "" },
 		{ "other-1-X.json", -1, "", "" },
 		{ "endpoints-2025112000-../X.json", -1, "", "" },   /* a path */
+		/* ten digits, but no date: a bogus version never comes back */
+		{ "endpoints-9999999999-Worldwide.json", -1, "", "" },
+		{ "endpoints-0000000000-Worldwide.json", -1, "", "" },
+		{ "endpoints-2025023000-Worldwide.json", -1, "", "" },
+		{ "endpoints-2023022900-Worldwide.json", -1, "", "" },
+		{ "endpoints-2025130100-Worldwide.json", -1, "", "" },
+		{ "endpoints-2025110000-Worldwide.json", -1, "", "" },
+		{ "endpoints-1999123199-Worldwide.json", -1, "", "" },
+		{ "endpoints-2100010100-Worldwide.json", -1, "", "" },
+		{ "endpoints-2024022999-Worldwide.json", 0, "2024022999",
+		  "Worldwide" },
+		{ "endpoints-2000010100-China.json", 0, "2000010100", "China" },
+		{ "endpoints-2099123100-China.json", 0, "2099123100", "China" },
+		/* what a crafted link could carry into a header or a label */
+		{ "endpoints-2025110700\r-Worldwide.json", -1, "", "" },
+		{ "endpoints-2025110700-Worldwide\r.json", -1, "", "" },
+		{ "endpoints-2025110700-World\nwide.json", -1, "", "" },
+		{ "endpoints-2025110700-Worldwide\n.json", -1, "", "" },
+		{ "endpoints-2025110700-W\"}\nm{x=\"1.json", -1, "", "" },
+		{ "endpoints-2025110700-Worldwide*/.json", -1, "", "" },
+		{ "endpoints-2025110700-*/Worldwide.json", -1, "", "" },
+		{ "endpoints-2025110700-World\xe2\x80\xa8wide.json", -1, "", "" },
+		{ "endpoints-2025110700-Worldwide\xe2\x80\xa9.json", -1, "", "" },
+		{ "endpoints-2025110700-Worldwide.json\r", -1, "", "" },
+		{ "endpoints- 025110700-Worldwide.json", -1, "", "" },
+		{ "endpoints-+025110700-Worldwide.json", -1, "", "" },
 		{ "endpoints-1234567890123456789012345678901-X.json", -1, "",
 		  "" },
 		{ "", -1, "", "" },
@@ -264,14 +291,213 @@ test_name_parse(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char v[SOURCE_NAME_MAX] = "x", inst[SOURCE_NAME_MAX] = "x";
+		char shown[256];
 		int rc = source_data_name_parse(cases[i].name, v, sizeof(v), inst,
 		    sizeof(inst));
 
+		suite_show(cases[i].name, strlen(cases[i].name), shown,
+		    sizeof(shown));
 		if (rc != cases[i].rc || strcmp(v, cases[i].version) != 0 ||
 		    strcmp(inst, cases[i].instance) != 0)
 			fail_msg("\"%s\": %d \"%s\" \"%s\", expected %d \"%s\" \"%s\"",
-			    cases[i].name, rc, v, inst, cases[i].rc,
+			    shown, rc, v, inst, cases[i].rc,
 			    cases[i].version, cases[i].instance);
+	}
+}
+
+/* The form alone (for the updater's cleanup and version check): ten
+ * digits, a date or not; nothing else. */
+static void
+test_name_split(void **state)
+{
+	char v[SOURCE_NAME_MAX], inst[SOURCE_NAME_MAX];
+
+	(void)state;
+	assert_int_equal(source_data_name_split(
+	    "endpoints-9999999999-Worldwide.json", v, sizeof(v), inst,
+	    sizeof(inst)), 0);
+	assert_string_equal(v, "9999999999");
+	assert_string_equal(inst, "Worldwide");
+	assert_int_equal(source_data_name_parse(
+	    "endpoints-9999999999-Worldwide.json", v, sizeof(v), inst,
+	    sizeof(inst)), -1);
+	assert_string_equal(v, "");
+	assert_string_equal(inst, "");
+	assert_int_equal(source_data_name_split(
+	    "endpoints-999999999x-Worldwide.json", v, sizeof(v), inst,
+	    sizeof(inst)), -1);
+	assert_int_equal(source_data_name_split(
+	    "endpoints-9999999999-Worldwide\r.json", v, sizeof(v), inst,
+	    sizeof(inst)), -1);
+}
+
+/* A version's date: the calendar, leap years, the bounds of the years. */
+static void
+test_version_day(void **state)
+{
+	static const struct {
+		const char *v;
+		long long day;
+	} cases[] = {
+		{ "2025110700", 1762473600 },
+		{ "2025110799", 1762473600 },           /* NN is not a time */
+		{ "2024022900", 1709164800 },
+		{ "2000010100", 946684800 },            /* SOURCE_YEAR_MIN */
+		{ "2000022900", 951782400 },            /* 2000 is a leap year */
+		{ "2099123100", 4102358400 },           /* SOURCE_YEAR_MAX */
+		{ "1999123100", -1 },
+		{ "2100010100", -1 },
+		{ "2100022900", -1 },
+		{ "2023022900", -1 },
+		{ "2025043100", -1 },
+		{ "2025063100", -1 },
+		{ "2025093100", -1 },
+		{ "2025113100", -1 },
+		{ "2025123200", -1 },
+		{ "2025000100", -1 },
+		{ "2025010000", -1 },
+		{ "9999999999", -1 },
+		{ "202511070", -1 },
+		{ "20251107000", -1 },
+		{ "2025-11-07", -1 },
+		{ "", -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long long got = (long long)source_version_day(cases[i].v);
+
+		if (got != cases[i].day)
+			fail_msg("%s: %lld, expected %lld", cases[i].v, got,
+			    cases[i].day);
+		assert_int_equal(source_version_valid(cases[i].v),
+		    cases[i].day != -1);
+	}
+	/* every day of 2000..2099 is one, in order, 86400 s apart */
+	{
+		long long prev = 946684800 - 86400, n = 0;
+		char v[16];
+
+		for (unsigned y = 2000; y <= 2099; y++)
+			for (unsigned m = 1; m <= 12; m++)
+				for (unsigned d = 1; d <= 31; d++) {
+					long long t;
+
+					snprintf(v, sizeof(v), "%04u%02u%02u00", y, m, d);
+					if ((t = (long long)source_version_day(v)) == -1)
+						continue;
+					assert_int_equal(t, prev + 86400);
+					prev = t;
+					n++;
+				}
+		assert_int_equal(n, 36525);     /* 100 years, 25 leap days */
+	}
+}
+
+/* A file or directory someone else could write: the cache is refused,
+ * said, and taken again once that is fixed without touching the file (a
+ * chmod); the helper's fallback serves the snapshot meanwhile. */
+static void
+test_untrusted(void **state)
+{
+	static const struct {
+		const char *name;               /* NULL: the directory */
+		mode_t bad, good;
+		const char *why;
+	} cases[] = {
+		{ FILE_A, 0666, 0644, "writable by others (mode 0666)" },
+		{ FILE_A, 0620, 0600, "writable by its group (mode 0620)" },
+		{ NULL, 0770, 0700, "writable by its group (mode 0770)" },
+		{ NULL, 01777, 0755, "writable by others (mode 1777)" },
+	};
+	struct m365_policy policy;
+	struct m365_rules *r;
+	struct m365_data *d;
+	struct source src;
+	char path[128], err[1024];
+
+	(void)state;
+	memset(&policy, 0, sizeof(policy));
+	policy.direct_mask = (1u << M365_CAT_OPTIMIZE) | (1u << M365_CAT_ALLOW);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		make_state(FILE_A);
+		if (cases[i].name != NULL)
+			snprintf(path, sizeof(path), "%s/%s", swap_dir,
+			    cases[i].name);
+		else
+			snprintf(path, sizeof(path), "%s", swap_dir);
+		assert_int_equal(chmod(path, cases[i].bad), 0);
+		d = source_load(NULL, swap_dir, &src, err, sizeof(err));
+		assert_null(d);
+		assert_true(src.untrusted);
+		if (strstr(err, cases[i].why) == NULL ||
+		    strstr(err, path) == NULL || strstr(err, "refusing") == NULL)
+			fail_msg("case %zu: \"%s\"", i, err);
+		/* unchanged and still bad: no reload to try (and log) again */
+		assert_false(source_changed(NULL, swap_dir, &src));
+		/* the helper's start: the snapshot, the file remembered */
+		r = source_compile(NULL, swap_dir, &policy, true, &src, err,
+		    sizeof(err));
+		assert_non_null(r);
+		matcher_free(r);
+		assert_true(src.fell_back && src.untrusted);
+		assert_false(source_changed(NULL, swap_dir, &src));
+		assert_int_equal(chmod(path, cases[i].good), 0);
+		assert_true(source_changed(NULL, swap_dir, &src));
+		load_expect("a.example.com", VERSION_A, "Worldwide", 0, &src);
+		assert_false(src.untrusted);
+		remove_state();
+	}
+	/* --data too */
+	make_state(FILE_A);
+	snprintf(path, sizeof(path), "%s/other.json", swap_dir);
+	assert_int_equal(chmod(path, 0646), 0);
+	assert_null(source_load(path, NULL, &src, err, sizeof(err)));
+	assert_true(src.untrusted && src.kind == SOURCE_DATA_OPTION);
+	assert_non_null(strstr(err, "writable by others"));
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_true(source_changed(path, NULL, &src));
+	assert_non_null(d = source_load(path, NULL, &src, err, sizeof(err)));
+	endpoints_free(d);
+	remove_state();
+}
+
+/* A link to a crafted name (what anyone who could write the directory
+ * would try): the data is read, but nothing of the name is believed. */
+static void
+test_crafted_link(void **state)
+{
+	static const char *const names[] = {
+		"endpoints-2025110700\r-Worldwide.json",
+		"endpoints-2025110700-Worldwide\r\nfunction x() {}.json",
+		"endpoints-2025110700-W\"} 1\nevil{a=\"b.json",
+		"endpoints-2025110700-*/return \"DIRECT\";.json",
+		"endpoints-2025110700-World\xe2\x80\xa8wide.json",
+		"endpoints-9999999999-Worldwide.json",
+	};
+	char path[256], link[128], sub[256];
+	struct source src;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *slash = strchr(names[i], '/');
+
+		make_state(FILE_A);
+		snprintf(link, sizeof(link), "%s/%s", swap_dir, STATE_DATA);
+		snprintf(path, sizeof(path), "%s/%s", swap_dir, names[i]);
+		/* a "/" in the name: a directory of that name's start */
+		snprintf(sub, sizeof(sub), "%s/%.*s", swap_dir,
+		    slash != NULL ? (int)(slash - names[i]) : 0, names[i]);
+		if (slash != NULL)
+			assert_int_equal(mkdir(sub, 0755), 0);
+		write_data(swap_dir, names[i], "crafted.example.com");
+		assert_int_equal(unlink(link), 0);
+		assert_int_equal(symlink(names[i], link), 0);
+		load_expect("crafted.example.com", "", "", 0, &src);
+		assert_int_equal(unlink(path), 0);
+		if (slash != NULL)
+			assert_int_equal(rmdir(sub), 0);
+		remove_state();
 	}
 }
 
@@ -347,7 +573,16 @@ main(void)
 	    "data with the new version");
 	suite_add(&s, test_unknown_version, NULL,
 	    "cache: a plain file, or a link to another name: version unknown");
+	suite_add(&s, test_untrusted, NULL,
+	    "a file or directory others can write: refused, said, taken again "
+	    "after a chmod; the fallback serves meanwhile");
+	suite_add(&s, test_crafted_link, NULL,
+	    "a link to a crafted name: no version, no instance");
 	suite_add(&s, test_name_parse, NULL,
 	    "source_data_name_parse: endpoints-VERSION-INSTANCE.json");
+	suite_add(&s, test_name_split, NULL,
+	    "source_data_name_split: the form, ten digits that need be no date");
+	suite_add(&s, test_version_day, NULL,
+	    "source_version_day: real calendar dates of 2000..2099 only");
 	return suite_run(&s, "source");
 }

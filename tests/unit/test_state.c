@@ -147,6 +147,32 @@ test_install(void **state)
 	read_back(d, STATE_DATA, buf, sizeof(buf));
 	assert_string_equal(buf, "[1]");
 	assert_int_equal(count_entries(d), 2);
+	/* a name only what readers may believe: nothing else is written */
+	assert_int_equal(state_install(d, "[2]", 3, "9999999999", "Worldwide",
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "9999999999"));
+	assert_int_equal(state_install(d, "[2]", 3, "2025023000", "Worldwide",
+	    err, sizeof(err)), -1);
+	assert_int_equal(state_install(d, "[2]", 3, "2025110800", "Mars",
+	    err, sizeof(err)), -1);
+	assert_int_equal(state_install(d, "[2]", 3, "2025110800\n", "Worldwide",
+	    err, sizeof(err)), -1);
+	assert_int_equal(count_entries(d), 2);
+	read_back(d, STATE_DATA, buf, sizeof(buf));
+	assert_string_equal(buf, "[1]");
+	/* the installed version read back has the form only: the updater
+	 * decides whether to believe it */
+	{
+		char link[4096], tmp[4096];
+
+		snprintf(link, sizeof(link), "%s/%s", d, STATE_DATA);
+		snprintf(tmp, sizeof(tmp), "%s/.l", d);
+		assert_int_equal(symlink("endpoints-9999999999-China.json", tmp), 0);
+		assert_int_equal(rename(tmp, link), 0);
+	}
+	state_installed(d, v, sizeof(v), inst, sizeof(inst));
+	assert_string_equal(v, "9999999999");
+	assert_string_equal(inst, "China");
 	remove_dir(d);
 }
 
@@ -206,6 +232,8 @@ test_cleanup(void **state)
 		/* superseded data */
 		"endpoints-2025110700-Worldwide.json",
 		"endpoints-2025120100-China.json",
+		/* what an older release installed for a bogus /version answer */
+		"endpoints-9999999999-Worldwide.json",
 	};
 	char *d = make_dir(), err[256];
 	int lock;
@@ -238,6 +266,130 @@ test_cleanup(void **state)
 	assert_true(exists(d, STATE_LOCK));
 	close(lock);
 	remove_dir(d);
+}
+
+/* d/name as a path. */
+static char *
+path_in(const char *d, const char *name)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	return path;
+}
+
+/* state_prepare of d fails, naming what and why. */
+static void
+prepare_fails(const char *d, const char *what, const char *why)
+{
+	char err[8192];
+
+	alarm(10);                      /* a FIFO must not hang it */
+	if (state_prepare(d, err, sizeof(err)) != -1 ||
+	    strstr(err, what) == NULL || strstr(err, why) == NULL ||
+	    strstr(err, "refusing a state directory another user can "
+	    "write") == NULL)
+		fail_msg("state_prepare(%s): \"%s\", expected %s: %s", d, err,
+		    what, why);
+	alarm(0);
+}
+
+/* A state directory turned against whoever runs the update: refused
+ * before anything is read or made in it.  (Files of other users:
+ * tests/integration/state.t, as root.) */
+static void
+test_prepare(void **state)
+{
+	char *d = make_dir(), sub[4096], err[8192], data[4096];
+
+	(void)state;
+	/* made when missing, under a parent of ours */
+	snprintf(sub, sizeof(sub), "%s/new", d);
+	assert_int_equal(state_prepare(sub, err, sizeof(err)), 0);
+	assert_true(exists(d, "new"));
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(state_prepare(d, err, sizeof(err)), 0);
+	/* the directory writable by group or others, sticky or not */
+	assert_int_equal(chmod(d, 0775), 0);
+	prepare_fails(d, d, "writable by its group (mode 0775)");
+	assert_int_equal(chmod(d, 01777), 0);
+	prepare_fails(d, d, "writable by others (mode 1777)");
+	/* nothing made under a parent others can write */
+	prepare_fails(sub, d, "writable by others");
+	assert_false(exists(d, "new"));
+	assert_int_equal(chmod(d, 0700), 0);
+	/* a FIFO, a link, a directory where a file of ours goes */
+	static const char *const names[] = { STATE_CLIENT_ID, STATE_STATUS,
+	    STATE_LOCK };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *p = path_in(d, names[i]);
+
+		assert_int_equal(mkfifo(p, 0600), 0);
+		prepare_fails(d, p, "not a regular file");
+		assert_int_equal(unlink(p), 0);
+		assert_int_equal(symlink("/etc/passwd", p), 0);
+		prepare_fails(d, p, "symbolic link");
+		assert_int_equal(unlink(p), 0);
+		assert_int_equal(mkdir(p, 0700), 0);
+		prepare_fails(d, p, "not a regular file");
+		assert_int_equal(rmdir(p), 0);
+		touch(d, names[i]);
+		assert_int_equal(chmod(p, 0646), 0);
+		prepare_fails(d, p, "writable by others (mode 0646)");
+		assert_int_equal(chmod(p, 0620), 0);
+		prepare_fails(d, p, "writable by its group");
+		assert_int_equal(unlink(p), 0);
+	}
+	/* the data: a link to a file others can write, a FIFO */
+	touch(d, "endpoints-2025110700-Worldwide.json");
+	snprintf(data, sizeof(data), "%s", path_in(d,
+	    "endpoints-2025110700-Worldwide.json"));
+	assert_int_equal(symlink("endpoints-2025110700-Worldwide.json",
+	    path_in(d, STATE_DATA)), 0);
+	assert_int_equal(state_prepare(d, err, sizeof(err)), 0);
+	assert_int_equal(chmod(data, 0666), 0);
+	prepare_fails(d, data, "writable by others (mode 0666)");
+	assert_int_equal(unlink(data), 0);      /* dangling: no cache */
+	assert_int_equal(state_prepare(d, err, sizeof(err)), 0);
+	assert_int_equal(mkfifo(data, 0644), 0);
+	prepare_fails(d, data, "not a regular file");
+	assert_int_equal(unlink(data), 0);
+	assert_int_equal(state_prepare(d, err, sizeof(err)), 0);
+	remove_dir(d);
+}
+
+/* The lock: a link planted at .lock never makes root create its target,
+ * a FIFO there never hangs, another update holding it is said. */
+static void
+test_lock(void **state)
+{
+	char *d = make_dir(), *e = make_dir(), err[8192], target[4096];
+	int a, b;
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s/made-by-root", e);
+	assert_int_equal(symlink(target, path_in(d, STATE_LOCK)), 0);
+	assert_int_equal(state_lock(d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_int_equal(access(target, F_OK), -1);
+	assert_int_equal(unlink(path_in(d, STATE_LOCK)), 0);
+	assert_int_equal(mkfifo(path_in(d, STATE_LOCK), 0600), 0);
+	alarm(10);
+	assert_int_equal(state_lock(d, err, sizeof(err)), -1);
+	alarm(0);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(unlink(path_in(d, STATE_LOCK)), 0);
+	assert_true((a = state_lock(d, err, sizeof(err))) >= 0);
+	assert_int_equal(state_lock(d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "another update is running"));
+	close(a);
+	assert_true((b = state_lock(d, err, sizeof(err))) >= 0);
+	close(b);
+	assert_int_equal(chmod(path_in(d, STATE_LOCK), 0620), 0);
+	assert_int_equal(state_lock(d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "writable by its group"));
+	remove_dir(d);
+	remove_dir(e);
 }
 
 static void
@@ -302,7 +454,12 @@ main(void)
 	    "atomic_install: replaces, leaves no temp file, mode 0644");
 	suite_add(&s, test_client_id, NULL,
 	    "ClientRequestId: v4 GUID, persistent, random, damaged file replaced");
-	suite_add(&s, test_install, NULL, "state_install: data and version");
+	suite_add(&s, test_install, NULL, "state_install: data and version; "
+	    "only a valid version and instance");
+	suite_add(&s, test_prepare, NULL, "state_prepare: a directory or file "
+	    "others can write, a FIFO, a link: refused, nothing made");
+	suite_add(&s, test_lock, NULL, "state_lock: never through a link, "
+	    "never a FIFO, one update at a time");
 	suite_add(&s, test_cleanup, NULL,
 	    "state_cleanup: removes exactly its own debris, no look-alike");
 	suite_add(&s, test_status, NULL, "status.json round trip");

@@ -19,14 +19,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "state.h"
 #include "update.h"
+#include "validate.h"
 
 #define V0 "2021010100"
 #define V1 "2025110700"
 #define V2 "2025112000"
+#define V3 "2025112100"
+#define V4 "2025112200"
+#define V5 "2025112300"
 #define SHRUNK_SETS 10          /* of the 64 of worldwide-c2025.json */
 
 /* What the mirror's /endpoints serves. */
@@ -36,6 +41,8 @@ enum feed {
 	FEED_C2025,                     /* worldwide-c2025.json */
 	FEED_POISON,                    /* c2025 with *.com in Optimize set 1 */
 	FEED_SHRUNK,                    /* c2025's first SHRUNK_SETS sets */
+	FEED_REQUIRED,                  /* c2025, set 9 no longer required */
+	FEED_AREA,                      /* c2025, set 9 in another service area */
 	FEED_COUNT
 };
 
@@ -145,6 +152,40 @@ make_shrunk(const struct bytes *src)
 	return print_json(root);
 }
 
+/* The set of id in root (a parsed feed). */
+static cJSON *
+feed_set(cJSON *root, int id)
+{
+	cJSON *set;
+
+	cJSON_ArrayForEach(set, root) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(set, "id");
+
+		if (cJSON_IsNumber(v) && v->valueint == id)
+			return set;
+	}
+	fail_msg("no set %d", id);
+	return NULL;
+}
+
+/* c2025 with only set 9's "required" (to false) or "serviceArea" (to
+ * Skype) changed: the same names, prefixes, categories and ports, but
+ * what required_only or a service_areas filter counts is not. */
+static struct bytes
+make_rescoped(const struct bytes *src, bool area)
+{
+	cJSON *root = cJSON_ParseWithLength(src->p, src->len);
+	cJSON *set = feed_set(root, 9);
+	const char *key = area ? "serviceArea" : "required";
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(set, key);
+
+	assert_true(area ? cJSON_IsString(v) && strcmp(v->valuestring,
+	    "Exchange") == 0 : cJSON_IsTrue(v));
+	assert_true(cJSON_ReplaceItemInObjectCaseSensitive(set, key, area ?
+	    cJSON_CreateString("Skype") : cJSON_CreateFalse()));
+	return print_json(root);
+}
+
 /* Loads the feeds once, inside the first test (so a failure is one). */
 static void
 load_feeds(void)
@@ -155,6 +196,8 @@ load_feeds(void)
 	feeds[FEED_C2025] = data_file("worldwide-c2025.json");
 	feeds[FEED_POISON] = make_poisoned(&feeds[FEED_C2025]);
 	feeds[FEED_SHRUNK] = make_shrunk(&feeds[FEED_C2025]);
+	feeds[FEED_REQUIRED] = make_rescoped(&feeds[FEED_C2025], false);
+	feeds[FEED_AREA] = make_rescoped(&feeds[FEED_C2025], true);
 }
 
 static void
@@ -164,6 +207,8 @@ free_feeds(void)
 	free(feeds[FEED_C2025].p);
 	cJSON_free(feeds[FEED_POISON].p);
 	cJSON_free(feeds[FEED_SHRUNK].p);
+	cJSON_free(feeds[FEED_REQUIRED].p);
+	cJSON_free(feeds[FEED_AREA].p);
 }
 
 /* ---- a mirror and a state directory ---- */
@@ -321,6 +366,34 @@ static const struct scenario scenarios[] = {
 		  "update failed: refused data of version " V2 ": ",
 		  "; keeping version " V1, DIFF_NONE },
 	} },
+	{ "rollback: an older version refused without --force, with it "
+	  "installed", {
+		{ V2, FEED_C2025, false, UPDATE_INSTALLED,
+		  "installed Worldwide version " V2, NULL, DIFF_NONE },
+		{ V1, FEED_C2022, false, UPDATE_CURRENT,
+		  "Worldwide version " V2 " is current; refusing version " V1
+		  " older than installed " V2 "; --force to roll back", NULL,
+		  DIFF_NONE },
+		{ V1, FEED_C2022, true, UPDATE_INSTALLED,
+		  "installed Worldwide version " V1 " (was " V2 ", ",
+		  ", rolled back)", DIFF_CHANGED },
+	} },
+	{ "a /version answer that is no date: refused, --force or not; "
+	  "nothing installed", {
+		{ V1, FEED_C2022, false, UPDATE_INSTALLED,
+		  "installed Worldwide version " V1, NULL, DIFF_NONE },
+		{ "9999999999", FEED_C2025, false, UPDATE_FAILED,
+		  "update failed: /version/Worldwide announced version "
+		  "9999999999: not a YYYYMMDDNN date; keeping version " V1,
+		  NULL, DIFF_NONE },
+		{ "2025023000", FEED_C2025, true, UPDATE_FAILED,
+		  "update failed: /version/Worldwide announced version "
+		  "2025023000: not a YYYYMMDDNN date; keeping version " V1,
+		  NULL, DIFF_NONE },
+		{ "1999123100", FEED_C2025, false, UPDATE_FAILED,
+		  "update failed: /version/Worldwide announced version "
+		  "1999123100: not a YYYYMMDDNN date", NULL, DIFF_NONE },
+	} },
 	{ "a shrink refused without --force, installed with it", {
 		{ V1, FEED_C2025, false, UPDATE_INSTALLED,
 		  "installed Worldwide version " V1, NULL, DIFF_NONE },
@@ -395,6 +468,159 @@ test_scenario(void **state)
 	env_close(&e);
 }
 
+/* ---- versions against the clock ---- */
+
+/* The version of the day days from now ("NN" = 00). */
+static void
+version_in(int days, char v[16])
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_int_not_equal(strftime(v, 16, "%Y%m%d00", &tm), 0);
+}
+
+/* Runs one update; checks the status and that the message has has. */
+static void
+run_expect(struct env *e, enum update_status want, const char *has)
+{
+	struct update_result res;
+
+	update_run(&e->o, &res);
+	if (res.status != want || strstr(res.message, has) == NULL)
+		fail_msg("status %s, message \"%s\"; expected %s with \"%s\"",
+		    update_strerror(res.status), res.message,
+		    update_strerror(want), has);
+	update_result_free(&res);
+}
+
+/* More than 31 days ahead is refused, 31 days or less is taken. */
+static void
+test_future(void **state)
+{
+	char far[16], near[16], msg[128], v[32];
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	version_in(32, far);
+	version_in(30, near);
+	mirror_serve(&e, V1, FEED_C2022);
+	run_expect(&e, UPDATE_INSTALLED, "installed Worldwide version " V1);
+	mirror_serve(&e, far, FEED_C2025);
+	snprintf(msg, sizeof(msg), "announced version %s: more than 31 days "
+	    "in the future; keeping version " V1, far);
+	run_expect(&e, UPDATE_FAILED, msg);
+	e.o.force = true;
+	run_expect(&e, UPDATE_FAILED, msg);
+	e.o.force = false;
+	installed_version(&e, v);
+	assert_string_equal(v, V1);
+	mirror_serve(&e, near, FEED_C2025);
+	snprintf(msg, sizeof(msg), "installed Worldwide version %s (was " V1,
+	    near);
+	run_expect(&e, UPDATE_INSTALLED, msg);
+	env_close(&e);
+}
+
+/* Makes the state directory's installed data look as if it were of
+ * version (what an older release did with a bogus /version answer, or a
+ * clock far off did): the same bytes, another name. */
+static void
+reinstall_as(const struct env *e, const char *version)
+{
+	char from[256], to[256], link[256], tmp[256], name[128];
+
+	snprintf(link, sizeof(link), "%s/%s", e->state, STATE_DATA);
+	memset(name, 0, sizeof(name));
+	assert_true(readlink(link, name, sizeof(name) - 1) > 0);
+	snprintf(from, sizeof(from), "%s/%s", e->state, name);
+	snprintf(name, sizeof(name), "endpoints-%s-Worldwide.json", version);
+	snprintf(to, sizeof(to), "%s/%s", e->state, name);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-link", e->state);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(symlink(name, tmp), 0);
+	assert_int_equal(rename(tmp, link), 0);
+}
+
+/* One bogus version installed must not make every real one look old. */
+static void
+test_not_wedged(void **state)
+{
+	char far[16], v[32], path[256], msg[256];
+	struct env e;
+
+	(void)state;
+	version_in(400, far);
+	for (int i = 0; i < 2; i++) {
+		const char *bogus = i == 0 ? "9999999999" : far;
+
+		env_open(&e);
+		mirror_serve(&e, V1, FEED_C2022);
+		run_expect(&e, UPDATE_INSTALLED, "installed");
+		reinstall_as(&e, bogus);
+		installed_version(&e, v);
+		assert_string_equal(v, bogus);
+		mirror_serve(&e, V2, FEED_C2025);
+		snprintf(msg, sizeof(msg), "installed Worldwide version " V2
+		    " (was %s, 64 endpoint sets); the installed version %s was "
+		    "ignored: %s", bogus, bogus, i == 0 ? "not a YYYYMMDDNN date" :
+		    "more than 31 days in the future");
+		run_expect(&e, UPDATE_INSTALLED, msg);
+		installed_version(&e, v);
+		assert_string_equal(v, V2);
+		/* and the bogus file is gone with the rest of the old data */
+		snprintf(path, sizeof(path), "%s/endpoints-%s-Worldwide.json",
+		    e.state, bogus);
+		assert_int_not_equal(access(path, F_OK), 0);
+		/* from now on the ordinary version check */
+		run_expect(&e, UPDATE_CURRENT, "Worldwide version " V2
+		    " is current");
+		env_close(&e);
+	}
+}
+
+/* A state directory or a file in it that others can write: refused,
+ * nothing read, made or changed, said. */
+static void
+test_untrusted_state(void **state)
+{
+	struct bytes before, after;
+	char path[256], v[32];
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	mirror_serve(&e, V1, FEED_C2022);
+	run_expect(&e, UPDATE_INSTALLED, "installed");
+	mirror_serve(&e, V2, FEED_C2025);
+	before = installed_bytes(&e);
+	assert_int_equal(chmod(e.state, 0777), 0);
+	snprintf(path, sizeof(path), "update: %s: writable by others (mode "
+	    "0777); refusing a state directory another user can write",
+	    e.state);
+	run_expect(&e, UPDATE_FAILED, path);
+	assert_int_equal(chmod(e.state, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%s", e.state, STATE_STATUS);
+	assert_int_equal(chmod(path, 0666), 0);
+	run_expect(&e, UPDATE_FAILED, "status.json: writable by others");
+	assert_int_equal(chmod(path, 0644), 0);
+	snprintf(path, sizeof(path), "%s/endpoints-" V1 "-Worldwide.json",
+	    e.state);
+	assert_int_equal(chmod(path, 0664), 0);
+	run_expect(&e, UPDATE_FAILED, "writable by its group");
+	after = installed_bytes(&e);
+	assert_true(bytes_equal(&before, &after));
+	installed_version(&e, v);
+	assert_string_equal(v, V1);
+	free(after.p);
+	assert_int_equal(chmod(path, 0644), 0);
+	run_expect(&e, UPDATE_INSTALLED, "installed Worldwide version " V2);
+	free(before.p);
+	env_close(&e);
+}
+
 /* ---- the report callback and the hook ---- */
 
 struct seen {
@@ -428,6 +654,30 @@ run_seen(struct env *e, struct seen *seen, struct update_result *res)
 	assert_int_equal(seen->calls, 1);
 	assert_int_equal(seen->status, res->status);
 	assert_false(seen->hook_ran_before);
+}
+
+/* An install whose only change is what a policy's filters see: a report
+ * of scope changes only, not "same endpoints", and the hook ran. */
+static void
+assert_rescoped(const struct update_result *res, const char *hook_file)
+{
+	size_t scope = 0;
+
+	assert_int_equal(res->status, UPDATE_INSTALLED);
+	assert_null(strstr(res->message, "same endpoints"));
+	assert_null(strstr(res->message, "data unchanged"));
+	assert_non_null(res->diff);
+	assert_false(diff_is_empty(res->diff));
+	for (size_t i = 0; i < res->diff->n; i++) {
+		const struct diff_item *it = &res->diff->items[i];
+
+		assert_true(it->from == it->to && it->from != M365_CAT_NONE);
+		assert_false(diff_item_is_port_change(it));
+		scope += diff_item_is_scope_change(it);
+	}
+	assert_true(scope > 0);
+	assert_int_equal(res->hook, UPDATE_HOOK_OK);
+	assert_int_equal(access(hook_file, F_OK), 0);
 }
 
 static void
@@ -478,14 +728,92 @@ test_hook(void **state)
 	assert_int_not_equal(access(hook_file, F_OK), 0);
 	update_result_free(&res);
 
+	/* a change of only set 9's required flag, then of only its service
+	 * area: required_only or a service_areas filter answer otherwise, so
+	 * the data changed and the hook runs */
+	mirror_serve(&e, V2, FEED_C2025);
+	run_seen(&e, &seen, &res);
+	assert_int_equal(res.hook, UPDATE_HOOK_OK);
+	update_result_free(&res);
+	assert_int_equal(unlink(hook_file), 0);
+	mirror_serve(&e, V3, FEED_REQUIRED);
+	run_seen(&e, &seen, &res);
+	assert_rescoped(&res, hook_file);
+	update_result_free(&res);
+	assert_int_equal(unlink(hook_file), 0);
+	mirror_serve(&e, V4, FEED_AREA);
+	run_seen(&e, &seen, &res);
+	assert_rescoped(&res, hook_file);
+	update_result_free(&res);
+	assert_int_equal(unlink(hook_file), 0);
+
 	/* a failing hook is reported; the install stands */
 	e.hook_argv[0] = false_cmd;
 	e.hook.n = 1;
-	mirror_serve(&e, V2, FEED_C2025);
+	mirror_serve(&e, V5, FEED_C2025);
 	run_seen(&e, &seen, &res);
 	assert_int_equal(res.status, UPDATE_INSTALLED);
 	assert_int_equal(res.hook, UPDATE_HOOK_FAILED);
 	assert_string_equal(res.hook_message, "on_change: false failed (status 1)");
+	update_result_free(&res);
+	env_close(&e);
+}
+
+/* Serves the China data as instance's (version V1) from the mirror. */
+static void
+mirror_serve_china(const struct env *e, const char *instance)
+{
+	struct bytes cn = data_file("china-c2025.json");
+	char path[256], body[128];
+	int n;
+
+	n = snprintf(body, sizeof(body), "{\"instance\":\"%s\","
+	    "\"latest\":\"%s\"}\n", instance, V1);
+	snprintf(path, sizeof(path), "%s/version/%s", e->mirror, instance);
+	write_bytes(path, body, (size_t)n);
+	snprintf(path, sizeof(path), "%s/endpoints/%s", e->mirror, instance);
+	write_bytes(path, cn.p, cn.len);
+	free(cn.p);
+}
+
+/* With a public suffix list that holds the Azure China platforms (config
+ * public_suffix_list): the China data installs with the guards' warning
+ * in the result; served as the Worldwide data it is refused, and nothing
+ * is installed. */
+static void
+test_guard_warning(void **state)
+{
+	char psl[512];
+	struct update_result res;
+	struct bytes after;
+	struct env e;
+
+	(void)state;
+	snprintf(psl, sizeof(psl), "%s/psl-azure-china.dat", suite_data_dir());
+	env_open(&e);
+	e.cfg.public_suffix_list = psl;
+	snprintf(e.instance, sizeof(e.instance), "China");
+	mirror_serve_china(&e, "China");
+	update_run(&e.o, &res);
+	assert_int_equal(res.status, UPDATE_INSTALLED);
+	if (strstr(res.guard_warning, "\"*.chinacloudapp.cn\" (set 7)") ==
+	    NULL || strstr(res.guard_warning, psl) == NULL)
+		fail_msg("guard warning \"%s\"", res.guard_warning);
+	update_result_free(&res);
+	env_close(&e);
+
+	env_open(&e);
+	e.cfg.public_suffix_list = psl;
+	mirror_serve_china(&e, "Worldwide");
+	update_run(&e.o, &res);
+	assert_int_equal(res.status, UPDATE_FAILED);
+	if (!starts_with(res.message, "update failed: refused data of version "
+	    V1 ": set 7: urls: \"*.azure-mobile.cn\": fixed part "
+	    "\"azure-mobile.cn\" is a public suffix of the private section"))
+		fail_msg("message \"%s\"", res.message);
+	assert_string_equal(res.guard_warning, "");
+	after = installed_bytes(&e);
+	assert_null(after.p);           /* nothing installed */
 	update_result_free(&res);
 	env_close(&e);
 }
@@ -532,7 +860,7 @@ test_settings(void **state)
 {
 	struct m365_config c;
 	struct m365_update u;
-	char why[256];
+	char why[256], num[16];
 
 	(void)state;
 	assert_int_equal(config_init(&c), 0);
@@ -547,6 +875,33 @@ test_settings(void **state)
 	assert_int_equal(u.retries, 3);
 	assert_int_equal(u.retry_delay_ms, 2000);
 	assert_int_equal(u.on_change->n, 0);
+	/* the guards' keys: the defaults are validate.h's, and the floor
+	 * is as far as they relax */
+	assert_int_equal(u.min_prefix_v4, VALIDATE_MIN_V4);
+	assert_int_equal(u.min_prefix_v6, VALIDATE_MIN_V6);
+	assert_null(u.public_suffix_list);
+	assert_int_equal(config_set(&c, "min_prefix_v4", "7", why,
+	    sizeof(why)), -1);
+	assert_string_equal(why, "min_prefix_v4: \"7\" is not a number from "
+	    "8 to 32");
+	assert_int_equal(config_set(&c, "min_prefix_v6", "15", why,
+	    sizeof(why)), -1);
+	assert_int_equal(config_set(&c, "min_prefix_v6", "129", why,
+	    sizeof(why)), -1);
+	assert_int_equal(config_set(&c, "public_suffix_list", "psl.dat", why,
+	    sizeof(why)), -1);
+	snprintf(num, sizeof(num), "%d", VALIDATE_FLOOR_V4);
+	assert_int_equal(config_set(&c, "min_prefix_v4", num, why,
+	    sizeof(why)), 0);
+	snprintf(num, sizeof(num), "%d", VALIDATE_FLOOR_V6);
+	assert_int_equal(config_set(&c, "min_prefix_v6", num, why,
+	    sizeof(why)), 0);
+	assert_int_equal(config_set(&c, "public_suffix_list",
+	    "/srv/psl.dat", why, sizeof(why)), 0);
+	update_settings(&u, &c);
+	assert_int_equal(u.min_prefix_v4, VALIDATE_FLOOR_V4);
+	assert_int_equal(u.min_prefix_v6, VALIDATE_FLOOR_V6);
+	assert_string_equal(u.public_suffix_list, "/srv/psl.dat");
 	assert_int_equal(config_set(&c, "base_url", "file:///m", why,
 	    sizeof(why)), 0);
 	assert_int_equal(config_set(&c, "instance", "China", why,
@@ -592,9 +947,19 @@ main(void)
 		suite_add(&s, test_scenario, (void *)&scenarios[i], "%s",
 		    scenarios[i].name);
 	suite_add(&s, test_hook, NULL, "on_change: after the report, only "
-	    "after a change, a failure reported");
+	    "after a change (a set's required flag or service area too), a "
+	    "failure reported");
+	suite_add(&s, test_guard_warning, NULL, "the guards' warning: Azure "
+	    "China platforms on the list, China data only");
 	suite_add(&s, test_no_state_dir, NULL,
 	    "a state directory that cannot be made: failed, said");
+	suite_add(&s, test_future, NULL,
+	    "a version more than 31 days ahead refused (--force too), 30 taken");
+	suite_add(&s, test_not_wedged, NULL,
+	    "a bogus or far-future version installed is ignored: the next "
+	    "real one installs");
+	suite_add(&s, test_untrusted_state, NULL,
+	    "a state directory or file others can write: refused, kept");
 	rc = suite_run(&s, "update");
 	free_feeds();
 	return rc;

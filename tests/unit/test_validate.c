@@ -1,9 +1,13 @@
 /* test_validate.c - the guards in front of the cache.
  *
  * Poison in Optimize and Allow sets (patterns that are only wildcards, end
- * in one, or whose fixed part is a public suffix by libpsl; prefixes too
- * short or overlapping a reserved range, each range at, inside and around
- * it) with exact messages naming set and entry; Default sets unchecked;
+ * in one, or whose fixed part is a public suffix by libpsl, of the ICANN
+ * or the private section; prefixes shorter than the floor or the
+ * configured minimum, or overlapping a reserved range, each range at,
+ * inside and around it) with exact messages naming set and entry; the
+ * Microsoft platforms of the private section accepted, with a warning,
+ * only in their instance (with a list of our own that holds them);
+ * Default sets unchecked;
  * shrink by sets, distinct names and distinct prefixes just below and at
  * half; --force lifting shrink and never poison; the real files passing
  * alone, against themselves and against each other. */
@@ -36,14 +40,14 @@ parse_ok(const char *json)
 	return d;
 }
 
-/* Validates next against prev; message NULL means it must pass, anything
- * else is the exact message expected. */
+/* Validates next against prev with opts; message NULL means it must
+ * pass, anything else is the exact message expected. */
 static void
-expect(const struct m365_data *next, const struct m365_data *prev,
-    bool force, const char *message)
+expect_opts(const struct m365_data *next, const struct m365_data *prev,
+    const struct validate_opts *o, const char *message)
 {
 	char err[512] = "";
-	int rc = validate_data(next, prev, force, err, sizeof(err));
+	int rc = validate_data(next, prev, o, NULL, err, sizeof(err));
 
 	if (message == NULL && rc != 0)
 		fail_msg("rejected: %s", err);
@@ -53,6 +57,32 @@ expect(const struct m365_data *next, const struct m365_data *prev,
 		fail_msg("message \"%s\", expected \"%s\"", err, message);
 }
 
+static void
+expect(const struct m365_data *next, const struct m365_data *prev,
+    bool force, const char *message)
+{
+	struct validate_opts o = { .force = force };
+
+	expect_opts(next, prev, &o, message);
+}
+
+/* The name validate_data gives the public suffix list it reads by
+ * default (the system's or libpsl's built-in one). */
+static const char *
+default_psl(void)
+{
+	static struct validate_result r;
+	struct m365_data none = { NULL, 0 };
+	char err[256];
+
+	if (r.psl[0] == '\0') {
+		assert_int_equal(validate_data(&none, NULL, NULL, &r, err,
+		    sizeof(err)), 0);
+		assert_true(r.psl[0] != '\0');
+	}
+	return r.psl;
+}
+
 /* --- one entry in one set ------------------------------------------- */
 
 struct entry_case {
@@ -60,9 +90,13 @@ struct entry_case {
 	const char *field;              /* "urls" or "ips" */
 	const char *entry;
 	const char *message;            /* exact; NULL: passes */
+	bool psl;                       /* message goes on with the list's
+	                                 * name and ")" */
 };
 
 #define SUFFIX(s) "fixed part \"" s "\" is a public suffix"
+#define PRIVATE(s) SUFFIX(s) " of the private section: anyone can " \
+	"register names under it ("
 #define ONLY "only wildcards"
 #define ENDS "ends in a wildcard (matches any top-level domain)"
 #define NOLABEL "no whole label after the last wildcard"
@@ -70,19 +104,33 @@ struct entry_case {
 	"a name as an IPv4 address"
 #define SHORT4 "IPv4 prefix shorter than /8"
 #define SHORT6 "IPv6 prefix shorter than /16"
+#define MIN4 "IPv4 prefix shorter than /12 (min_prefix_v4 = 12)"
+#define MIN6 "IPv6 prefix shorter than /32 (min_prefix_v6 = 32)"
 #define OVER(what, range) "overlaps " what " range " range
 
 #define URL_BAD(cat, pat, why) \
-	{ cat, "urls", pat, "set 12: urls: \"" pat "\": " why }
-#define URL_OK(cat, pat) { cat, "urls", pat, NULL }
+	{ cat, "urls", pat, "set 12: urls: \"" pat "\": " why, false }
+#define URL_OK(cat, pat) { cat, "urls", pat, NULL, false }
+/* a private-section suffix: the message names the list */
+#define URL_PRIVATE(cat, pat, s) \
+	{ cat, "urls", pat, "set 12: urls: \"" pat "\": " PRIVATE(s), true }
+#define PRIVATE_FORMS(x) \
+	URL_PRIVATE("Allow", "*." x, x), \
+	URL_PRIVATE("Optimize", "*." x, x), \
+	URL_PRIVATE("Allow", "autodiscover.*." x, x), \
+	URL_PRIVATE("Allow", "*.*." x, x), \
+	URL_PRIVATE("Allow", "*cdn." x, x), \
+	URL_PRIVATE("Allow", "a?." x, x), \
+	URL_PRIVATE("Allow", x, x)
 /* canon: the canonical text the loader keeps and the message quotes */
 #define IP_BAD(cat, text, canon, why) \
-	{ cat, "ips", text, "set 12: ips: \"" canon "\": " why }
+	{ cat, "ips", text, "set 12: ips: \"" canon "\": " why, false }
 /* An entry written otherwise than its canonical form is quoted as written,
  * so the admin can find it, with what it means after it. */
 #define IP_BAD_AS(cat, text, canon, why) \
-	{ cat, "ips", text, "set 12: ips: \"" text "\" (" canon "): " why }
-#define IP_OK(cat, text) { cat, "ips", text, NULL }
+	{ cat, "ips", text, "set 12: ips: \"" text "\" (" canon "): " why, \
+	  false }
+#define IP_OK(cat, text) { cat, "ips", text, NULL, false }
 
 static const struct entry_case entry_cases[] = {
 	/* only wildcards */
@@ -144,9 +192,32 @@ static const struct entry_case entry_cases[] = {
 	URL_OK("Allow", "*.partner.microsoftonline-p.net.cn"),
 	URL_OK("Allow", "a?.b*.microsoft.com"),
 	URL_OK("Allow", "outlook.office365.com"),
-	/* the private section is not asked (see validate.c) */
-	URL_OK("Allow", "*.github.io"),
-	URL_OK("Allow", "*.cloudapp.net"),
+	/* fixed part a public suffix of the private section: a platform
+	 * where anyone registers names; as "*.x", with inner wildcards,
+	 * with a wildcard inside the label before it, and bare */
+	PRIVATE_FORMS("github.io"),
+	PRIVATE_FORMS("herokuapp.com"),
+	PRIVATE_FORMS("workers.dev"),
+	PRIVATE_FORMS("s3.amazonaws.com"),
+	PRIVATE_FORMS("ngrok.io"),
+	PRIVATE_FORMS("duckdns.org"),
+	PRIVATE_FORMS("pages.dev"),
+	PRIVATE_FORMS("netlify.app"),
+	PRIVATE_FORMS("vercel.app"),
+	PRIVATE_FORMS("blogspot.com"),
+	PRIVATE_FORMS("appspot.com"),
+	PRIVATE_FORMS("cloudfront.net"),
+	PRIVATE_FORMS("dyndns.org"),
+	/* Microsoft's own worldwide platforms: accepted from no feed */
+	PRIVATE_FORMS("cloudapp.net"),
+	PRIVATE_FORMS("azurewebsites.net"),
+	/* a wildcard rule (*.azurecontainer.io): its parent, and under it */
+	URL_PRIVATE("Allow", "*.azurecontainer.io", "azurecontainer.io"),
+	URL_PRIVATE("Allow", "*.x.azurecontainer.io", "x.azurecontainer.io"),
+	/* a name under a private suffix is one registrant's: passes */
+	URL_OK("Allow", "*.contoso.github.io"),
+	URL_OK("Allow", "*.m365.herokuapp.com"),
+	/* not on the list (Azure China): passes, whatever the instance */
 	URL_OK("Allow", "*.chinacloudapp.cn"),
 	/* Default sets are not checked */
 	URL_OK("Default", "*.com"),
@@ -158,11 +229,26 @@ static const struct entry_case entry_cases[] = {
 	IP_BAD("Allow", "0.0.0.0/0", "0.0.0.0/0", SHORT4),
 	IP_BAD_AS("Allow", "::ffff:0:0/96", "0.0.0.0/0", SHORT4),
 	IP_BAD_AS("Allow", "::ffff:12.0.0.0/103", "12.0.0.0/7", SHORT4),
-	IP_OK("Allow", "11.0.0.0/8"),
-	IP_OK("Allow", "::ffff:11.0.0.0/104"),
+	IP_BAD("Allow", "11.0.0.0/8", "11.0.0.0/8", MIN4),
+	IP_BAD_AS("Allow", "::ffff:11.0.0.0/104", "11.0.0.0/8", MIN4),
 	IP_BAD("Allow", "2600::/15", "2600::/15", SHORT6),
 	IP_BAD("Allow", "::/0", "::/0", SHORT6),
-	IP_OK("Allow", "2603::/16"),
+	IP_BAD("Allow", "2603::/16", "2603::/16", MIN6),
+	/* the minimum: IPv4 /12, IPv6 /32 (Microsoft's widest: /13, /35) */
+	IP_BAD("Allow", "1.0.0.0/8", "1.0.0.0/8", MIN4),
+	IP_BAD("Optimize", "20.0.0.0/11", "20.0.0.0/11", MIN4),
+	IP_BAD_AS("Allow", "::ffff:20.0.0.0/107", "20.0.0.0/11", MIN4),
+	IP_BAD("Allow", "2400::/16", "2400::/16", MIN6),
+	IP_BAD("Allow", "2603:1000::/31", "2603:1000::/31", MIN6),
+	IP_BAD("Allow", "2000::/16", "2000::/16", MIN6),
+	/* a reserved range is named before the minimum */
+	IP_BAD("Allow", "2001::/24", "2001::/24", OVER("Teredo", "2001::/32")),
+	IP_BAD("Allow", "10.0.0.0/11", "10.0.0.0/11",
+	    OVER("private", "10.0.0.0/8")),
+	IP_OK("Allow", "20.0.0.0/12"),
+	IP_OK("Allow", "40.96.0.0/13"),
+	IP_OK("Allow", "2603:1000::/32"),
+	IP_OK("Allow", "2603:1063:6000::/35"),
 	/* IPv4 reserved ranges: the range, inside, containing, just outside */
 	IP_BAD("Allow", "0.0.0.0/8", "0.0.0.0/8",
 	    OVER("unspecified", "0.0.0.0/8")),
@@ -274,7 +360,7 @@ static const struct entry_case entry_cases[] = {
 	    OVER("documentation", "3fff::/20")),
 	IP_BAD("Allow", "3fff:fff::/32", "3fff:fff::/32",
 	    OVER("documentation", "3fff::/20")),
-	IP_OK("Allow", "3fff:1000::/20"),
+	IP_BAD("Allow", "3fff:1000::/20", "3fff:1000::/20", MIN6),
 	IP_BAD("Allow", "fc00::/7", "fc00::/7", SHORT6),
 	IP_BAD("Allow", "fc00::/16", "fc00::/16", OVER("private", "fc00::/7")),
 	IP_BAD("Allow", "fd12:3456::/32", "fd12:3456::/32",
@@ -308,16 +394,22 @@ static void
 test_entry(void **state)
 {
 	const struct entry_case *c = *state;
-	char json[512];
+	char json[512], want[512];
+	const char *message = c->message;
 	struct m365_data *d;
 
 	snprintf(json, sizeof(json), "[{\"id\": 12, \"serviceArea\": "
 	    "\"Common\", \"category\": \"%s\", \"tcpPorts\": \"443\", "
 	    "\"%s\": [\"%s\"]}]", c->category, c->field, c->entry);
+	if (c->psl) {
+		snprintf(want, sizeof(want), "%s%s)", c->message,
+		    default_psl());
+		message = want;
+	}
 	d = parse_ok(json);
-	expect(d, NULL, false, c->message);
-	expect(d, NULL, true, c->message);
-	expect(d, d, false, c->message);
+	expect(d, NULL, false, message);
+	expect(d, NULL, true, message);
+	expect(d, d, false, message);
 	endpoints_free(d);
 }
 
@@ -490,17 +582,156 @@ test_message_bounds(void **state)
 	static const char json[] = "[{\"id\": 12, \"category\": \"Allow\", "
 	    "\"urls\": [\"*.com\"]}]";
 	static const char full[] = "set 12: urls: \"*.com\": " SUFFIX("com");
+	struct validate_opts force = { .force = true };
 	struct m365_data *d = parse_ok(json);
 	char err[8];
 
 	(void)state;
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(validate_data(d, NULL, false, err, sizeof(err)), -1);
+	assert_int_equal(validate_data(d, NULL, NULL, NULL, err, sizeof(err)),
+	    -1);
 	assert_int_equal(strlen(err), sizeof(err) - 1);
 	assert_memory_equal(err, full, sizeof(err) - 1);
-	assert_int_equal(validate_data(d, NULL, false, NULL, 0), -1);
-	assert_int_equal(validate_data(NULL, d, true, err, sizeof(err)), -1);
+	assert_int_equal(validate_data(d, NULL, NULL, NULL, NULL, 0), -1);
+	assert_int_equal(validate_data(NULL, d, &force, NULL, err,
+	    sizeof(err)), -1);
 	endpoints_free(d);
+}
+
+/* --- the configured bounds ------------------------------------------- */
+
+struct min_case {
+	unsigned min_v4, min_v6;        /* the options; 0: default */
+	const char *ip;
+	const char *message;            /* exact after "set 12: ips: \"ip\": " */
+};
+
+static const struct min_case min_cases[] = {
+	/* relaxed to the floor: Microsoft's widest and far wider pass */
+	{ 8, 0, "1.0.0.0/8", NULL },
+	{ 8, 0, "20.0.0.0/11", NULL },
+	{ 0, 16, "2400::/16", NULL },
+	{ 0, 16, "2603:1000::/31", NULL },
+	/* the floor holds whatever the options say */
+	{ 1, 0, "4.0.0.0/7", "IPv4 prefix shorter than /8" },
+	{ 0, 1, "2400::/15", "IPv6 prefix shorter than /16" },
+	/* relaxing one family leaves the other at its default */
+	{ 8, 0, "2400::/16", "IPv6 prefix shorter than /32 (min_prefix_v6 = 32)" },
+	{ 0, 16, "1.0.0.0/8", "IPv4 prefix shorter than /12 (min_prefix_v4 = 12)" },
+	/* tightened: the message says which key and value */
+	{ 14, 0, "40.96.0.0/13",
+	    "IPv4 prefix shorter than /14 (min_prefix_v4 = 14)" },
+	{ 14, 0, "52.96.0.0/14", NULL },
+	{ 0, 36, "2603:1063:6000::/35",
+	    "IPv6 prefix shorter than /36 (min_prefix_v6 = 36)" },
+	{ 32, 128, "13.107.6.152/32", NULL },
+	/* reserved ranges whatever the minimum */
+	{ 8, 16, "10.0.0.0/8", "overlaps private range 10.0.0.0/8" },
+};
+
+static void
+test_min_prefix(void **state)
+{
+	const struct min_case *c = *state;
+	struct validate_opts o = { .min_v4 = c->min_v4, .min_v6 = c->min_v6 };
+	char json[256], want[256];
+	struct m365_data *d;
+
+	snprintf(json, sizeof(json), "[{\"id\": 12, \"category\": "
+	    "\"Allow\", \"ips\": [\"%s\"]}]", c->ip);
+	snprintf(want, sizeof(want), "set 12: ips: \"%s\": %s", c->ip,
+	    c->message != NULL ? c->message : "");
+	d = parse_ok(json);
+	expect_opts(d, NULL, &o, c->message != NULL ? want : NULL);
+	endpoints_free(d);
+}
+
+/* --- the public suffix list ------------------------------------------- */
+
+static void
+psl_fixture(char *path, size_t size)
+{
+	snprintf(path, size, "%s/psl-azure-china.dat", suite_data_dir());
+}
+
+/* The list is named: the system's file or libpsl's built-in list (dated),
+ * whichever libpsl's psl_latest found newer. */
+static void
+test_psl_default(void **state)
+{
+	const char *name = default_psl();
+
+	(void)state;
+	if (strncmp(name, "libpsl's built-in list", 22) != 0 &&
+	    strcmp(name, "/usr/share/publicsuffix/public_suffix_list.dafsa") !=
+	    0 && name[0] != '/')
+		fail_msg("list named \"%s\"", name);
+}
+
+/* A list that does not load fails closed, saying which. */
+static void
+test_psl_missing(void **state)
+{
+	struct validate_opts o = { .psl_file = "/nonexistent/m365/psl.dat" };
+	struct m365_data none = { NULL, 0 };
+	struct validate_result r;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(validate_data(&none, NULL, &o, &r, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "public suffix list /nonexistent/m365/psl.dat: "
+	    "cannot be loaded (libpsl reads the .dat text and DAFSA files)");
+	assert_string_equal(r.psl, "");
+}
+
+/* With a list that holds the Azure China platforms in its private
+ * section: the China data installs, with a warning naming each pattern
+ * and set, and the list; the same data as any other instance's is
+ * refused, and so is a platform not Microsoft's in the China data. */
+static void
+test_microsoft_suffixes(void **state)
+{
+	static const char github[] = "[{\"id\": 7, \"category\": \"Allow\", "
+	    "\"urls\": [\"*.chinacloudapp.cn\", \"*.github.io\"]}]";
+	struct m365_data *cn = suite_load("china-c2025.json");
+	struct m365_data *gh = parse_ok(github);
+	struct validate_opts o = { .instance = "China" };
+	struct validate_result r;
+	char path[512], err[1024] = "", want[1024];
+
+	(void)state;
+	psl_fixture(path, sizeof(path));
+	o.psl_file = path;
+	if (validate_data(cn, NULL, &o, &r, err, sizeof(err)) != 0)
+		fail_msg("China data refused: %s", err);
+	assert_string_equal(r.psl, path);
+	assert_int_equal(r.n_accepted, 3);
+	snprintf(want, sizeof(want), "accepted as Microsoft's own platforms, "
+	    "though the public suffix list (%s) says anyone can register "
+	    "names under them: \"*.azure-mobile.cn\" (set 7), "
+	    "\"*.chinacloudapp.cn\" (set 7), \"*.chinacloudsites.cn\" "
+	    "(set 7)", path);
+	assert_string_equal(r.warning, want);
+	snprintf(want, sizeof(want), "set 7: urls: \"*.azure-mobile.cn\": "
+	    PRIVATE("azure-mobile.cn") "%s)", path);
+	o.instance = "Worldwide";
+	expect_opts(cn, NULL, &o, want);
+	o.instance = NULL;
+	expect_opts(cn, NULL, &o, want);
+	o.instance = "china";           /* instances are spelt exactly */
+	expect_opts(cn, NULL, &o, want);
+	o.instance = "China";
+	snprintf(want, sizeof(want), "set 7: urls: \"*.github.io\": "
+	    PRIVATE("github.io") "%s)", path);
+	expect_opts(gh, NULL, &o, want);
+	/* the default list holds none of them: no warning */
+	o.psl_file = NULL;
+	assert_int_equal(validate_data(cn, NULL, &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.n_accepted, 0);
+	assert_string_equal(r.warning, "");
+	endpoints_free(gh);
+	endpoints_free(cn);
 }
 
 /* --- the real files -------------------------------------------------- */
@@ -552,9 +783,10 @@ main(void)
 	for (size_t i = 0; i < n; i++) {
 		const struct entry_case *c = &entry_cases[i];
 
-		suite_add(&s, test_entry, (void *)c, "%s %s %s: %s",
+		suite_add(&s, test_entry, (void *)c, "%s %s %s: %s%s",
 		    c->category, c->field, c->entry,
-		    c->message != NULL ? c->message : "passes");
+		    c->message != NULL ? c->message : "passes",
+		    c->psl ? "LIST)" : "");
 	}
 	suite_add(&s, test_first_offence, NULL,
 	    "the message names the first offending set and entry");
@@ -573,6 +805,19 @@ main(void)
 	    "poison before shrink; --force does not lift poison");
 	suite_add(&s, test_message_bounds, NULL,
 	    "the message is cut to errlen; NULL err; NULL data");
+	n = sizeof(min_cases) / sizeof(min_cases[0]);
+	for (size_t i = 0; i < n; i++)
+		suite_add(&s, test_min_prefix, (void *)&min_cases[i],
+		    "min_prefix_v4 %u, min_prefix_v6 %u: %s %s", min_cases[i].min_v4,
+		    min_cases[i].min_v6, min_cases[i].ip,
+		    min_cases[i].message != NULL ? "refused" : "passes");
+	suite_add(&s, test_psl_default, NULL,
+	    "the list used is named: the system's file or the built-in one");
+	suite_add(&s, test_psl_missing, NULL,
+	    "a public suffix list that does not load: refused, named");
+	suite_add(&s, test_microsoft_suffixes, NULL,
+	    "Azure China's platforms on the list: accepted with a warning in "
+	    "China data only");
 	for (size_t i = 0; i < sizeof(real_files) / sizeof(real_files[0]); i++)
 		suite_add(&s, test_real_file, (void *)real_files[i],
 		    "real data %s passes alone and against itself",
