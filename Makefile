@@ -65,7 +65,7 @@ HELPER_SRC = helper/proto.c helper/memo.c helper/pairlog.c helper/resolve.c \
 CLI_SRC = $(wildcard cli/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-TOOLS = $(B)/tools/probes $(B)/tools/resolve_probe
+TOOLS = $(B)/tools/probes $(B)/tools/resolve_probe $(B)/tools/gen_feed
 
 all: $(B)/ext_m365_acl $(B)/m365-direct build/ext_m365_acl build/m365-direct
 
@@ -159,7 +159,7 @@ fuzz:
 	sh tests/fuzz/run.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(B)/tools/gen_feed
 	$(MAKE) -C bench B=../$(B)
 	M365_BUILD=$(B) sh bench/run
 

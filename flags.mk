@@ -12,7 +12,7 @@ ifdef SAN
 OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SANLD = -fsanitize=address,undefined
 endif
-PKGS = libcjson libpcre2-8
+PKGS = libcjson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 C_STD = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE

@@ -2,10 +2,13 @@
  * writes one request line into its stdin right away, and measures
  * (CLOCK_MONOTONIC) from just before fork() to the first complete answer
  * line on its stdout.  Then closes stdin, drains the output, reaps the child
- * with wait4() and records its peak RSS (ru_maxrss).  The last line
- * ("result ...") is for bench/run. */
+ * with wait4() and records its peak RSS (ru_maxrss).  With -H, the helper
+ * first gets a SIGHUP and the request once more, so that the peak is the
+ * one of a reload (old and new rules at once).  The last line ("result
+ * ...") is for bench/run. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +89,8 @@ drain(int fd)
 
 /* One spawn. Returns 0 with *s filled and the answer in answer, or -1. */
 static int
-run_once(char **argv, const char *request, struct sample *s, char *answer,
-    size_t size)
+run_once(char **argv, const char *request, bool reload, struct sample *s,
+    char *answer, size_t size)
 {
 	int in[2], out[2], status;
 	struct rusage ru;
@@ -110,6 +113,12 @@ run_once(char **argv, const char *request, struct sample *s, char *answer,
 		answer[0] = '\0';
 	got = read_line(out[0], answer, size);
 	s->ms = now_ms() - t0;
+	/* the signal is pending before the request arrives: the helper
+	 * reloads, then answers it */
+	if (got >= 0 && reload && (kill(pid, SIGHUP) == -1 ||
+	    write(in[1], request, strlen(request)) < 0 ||
+	    write(in[1], "\n", 1) < 0 || read_line(out[0], answer, size) < 0))
+		got = -1;
 	close(in[1]);
 	drain(out[0]);
 	close(out[0]);
@@ -148,9 +157,14 @@ main(int argc, char **argv)
 	char answer[ANSWER_MAX] = "";
 	const char *request = DEFAULT_REQUEST;
 	uint64_t runs = DEFAULT_RUNS;
+	bool reload = false;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "+n:q:")) != -1) {
+	while ((ch = getopt(argc, argv, "+Hn:q:")) != -1) {
+		if (ch == 'H') {
+			reload = true;
+			continue;
+		}
 		if (ch == 'n' && parse_uint(optarg, strlen(optarg), MAX_RUNS,
 		    &runs) == 0 && runs > 0)
 			continue;
@@ -162,13 +176,13 @@ main(int argc, char **argv)
 		break;
 	}
 	if (optind == argc) {
-		fprintf(stderr, "usage: firstanswer [-n runs] [-q line] "
+		fprintf(stderr, "usage: firstanswer [-H] [-n runs] [-q line] "
 		    "program [arg ...]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < runs; i++)
-		if (run_once(argv + optind, request, &s[i], answer,
+		if (run_once(argv + optind, request, reload, &s[i], answer,
 		    sizeof answer) == -1)
 			return 1;
 	report(s, (size_t)runs, answer);

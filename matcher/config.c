@@ -22,6 +22,7 @@ struct cfg_ctx {
 	unsigned line;
 	struct config_errors *errs;
 	unsigned seen;                  /* bit per list key already given */
+	size_t globs;                   /* inner-wildcard entries so far */
 };
 
 static void
@@ -174,6 +175,12 @@ set_list(struct cfg_ctx *x, unsigned bit, struct m365_strlist *l,
 			item[len] = '\0';
 			if (check != NULL && check(item, &why) != 0)
 				cfg_error(x, "%s: \"%s\": %s", key, item, why);
+			else if (check == config_check_entry &&
+			    host_pattern_kind(item, NULL) ==
+			    HOST_PATTERN_GLOB && ++x->globs > CONFIG_MAX_GLOBS)
+				cfg_error(x, "%s: \"%s\": more than %d patterns "
+				    "with a wildcard after the start in extra_direct "
+				    "and never_direct", key, item, CONFIG_MAX_GLOBS);
 			else if (strlist_add(l, item, len) != 0)
 				cfg_error(x, "%s: too many entries (at most %d)",
 				    key, CONFIG_MAX_LIST);
@@ -528,7 +535,7 @@ config_set(struct m365_config *c, const char *key, const char *value,
     char *why, size_t why_len)
 {
 	struct config_errors errs = { 0 };
-	struct cfg_ctx x = { c, NULL, 0, &errs, ~0u };
+	struct cfg_ctx x = { c, NULL, 0, &errs, ~0u, 0 };
 	int rc;
 
 	set_key(&x, key, value);
@@ -652,7 +659,7 @@ int
 config_init(struct m365_config *c)
 {
 	struct config_errors errs = { 0 };
-	struct cfg_ctx x = { c, "defaults", 0, &errs, 0 };
+	struct cfg_ctx x = { c, "defaults", 0, &errs, 0, 0 };
 	bool ok;
 
 	/* the defaults go through the setters: out of memory is the only
@@ -670,7 +677,7 @@ int
 config_load(struct m365_config *c, const char *path, bool required,
     struct config_errors *errs)
 {
-	struct cfg_ctx x = { c, path, 0, errs, 0 };
+	struct cfg_ctx x = { c, path, 0, errs, 0, 0 };
 	struct buf text = BUF_INIT(CONFIG_MAX_BYTES);
 	char line[CONFIG_MAX_LINE + 1], why[1024];
 	const char *p, *end;

@@ -12,6 +12,10 @@
 #define CONFIG_MAX_LINE 4096
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_LIST 10000           /* entries per list key */
+/* patterns with a wildcard after the start, in extra_direct and
+ * never_direct together: a lookup may try each (matcher/names.h), so they
+ * are bounded as in a data file (M365_DATA_MAX_GLOBS) */
+#define CONFIG_MAX_GLOBS 128
 #define CONFIG_MAX_ERRORS 100
 
 struct m365_strlist {

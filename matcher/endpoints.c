@@ -108,13 +108,21 @@ endpoints_ports_contain(const struct m365_ports *p, unsigned port)
  * silently cuts a string short ("outlook.office365.com\u0000.evil.net"
  * would load as outlook.office365.com), and it takes raw control bytes
  * (a raw NUL does the same) although RFC 8259 forbids them.  All are
- * caught here. */
+ * caught here, and the values are counted as cJSON will make them (a
+ * node per value, every array element and object member). */
 struct prescan {
 	bool too_deep;
+	size_t values;          /* JSON values, the whole array included */
 	bool nul;               /* a NUL or control character was found ... */
 	size_t nul_set;         /* ... in the nul_set'th object (1-based) */
 	char nul_key[32];       /* ... under this key of it */
 };
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /* Whether the string starting at text[i] (after its quote) is followed by
  * ':', i.e. is an object key; i is at the closing quote. */
@@ -122,10 +130,22 @@ static bool
 is_key(const char *text, size_t len, size_t i)
 {
 	for (i++; i < len; i++)
-		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
-		    text[i] != '\r')
+		if (!is_blank(text[i]))
 			return text[i] == ':';
 	return false;
+}
+
+/* Counts the values that c, a character outside strings and not blank,
+ * starts: the first element or member of a container that is not empty,
+ * and one more after each ','.  *opened: the last one opened a container. */
+static void
+count_values(struct prescan *p, bool *opened, char c)
+{
+	if (*opened && c != ']' && c != '}')
+		p->values++;
+	*opened = c == '[' || c == '{';
+	if (c == ',')
+		p->values++;
 }
 
 static void
@@ -133,13 +153,16 @@ prescan_json(const char *text, size_t len, unsigned max, struct prescan *p)
 {
 	unsigned depth = 0;
 	size_t str_start = 0, set = 0;
-	bool in_str = false;
+	bool in_str = false, opened = false;
 	char key[sizeof(p->nul_key)] = "";
 
 	memset(p, 0, sizeof(*p));
+	p->values = 1;                  /* the array itself */
 	for (size_t i = 0; i < len && !p->nul; i++) {
 		char c = text[i];
 
+		if (!in_str && !is_blank(c))
+			count_values(p, &opened, c);
 		if (in_str) {
 			if ((unsigned char)c < 0x20 || (c == '\\' && i + 5 < len &&
 			    memcmp(text + i + 1, "u0000", 5) == 0)) {
@@ -190,7 +213,7 @@ nul_error(const cJSON *root, const struct prescan *p, char *err,
 struct load_ctx {
 	char *err;
 	size_t errlen;
-	size_t n_urls, n_ips;           /* totals so far, for the bounds */
+	size_t n_urls, n_globs, n_ips;  /* totals so far, for the bounds */
 };
 
 static int
@@ -265,6 +288,10 @@ load_urls(struct load_ctx *c, const cJSON *obj, struct m365_set *s)
 		if (host_pattern_check(u->valuestring, strlen(u->valuestring),
 		    buf, &why) != 0)
 			return fail_entry(c, s->id, "urls", u->valuestring, why);
+		if (host_pattern_kind(buf, NULL) == HOST_PATTERN_GLOB &&
+		    ++c->n_globs > M365_DATA_MAX_GLOBS)
+			return fail_entry(c, s->id, "urls", u->valuestring,
+			    "too many patterns with a wildcard after the start");
 		s->urls[s->n_urls] = strdup(buf);
 		if (s->urls[s->n_urls++] == NULL)
 			return fail_set(c, s->id, "urls", "out of memory");
@@ -400,6 +427,11 @@ parse_array(const char *text, size_t len, char *err, size_t errlen)
 		    M365_DATA_MAX_DEPTH);
 		return NULL;
 	}
+	if (scan.values > M365_DATA_MAX_VALUES) {
+		snprintf(err, errlen, "more than %d JSON values",
+		    M365_DATA_MAX_VALUES);
+		return NULL;
+	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (root == NULL) {
 		snprintf(err, errlen, "invalid JSON near byte %td",
@@ -428,27 +460,30 @@ parse_array(const char *text, size_t len, char *err, size_t errlen)
 	return NULL;
 }
 
-struct m365_data *
-endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
+/* Copies the sets of root, a tree parse_array checked, into new data and
+ * deletes the tree, each set's part as soon as it is copied: the copies
+ * take the place of what they were copied from, so the tree and the data
+ * are never both whole.  Returns NULL with a message naming the set on
+ * failure. */
+static struct m365_data *
+load_sets(cJSON *root, char *err, size_t errlen)
 {
-	struct load_ctx c = { err, errlen, 0, 0 };
-	struct m365_data *d;
-	cJSON *root = parse_array(text, len, err, errlen);
-	const cJSON *obj;
+	struct load_ctx c = { err, errlen, 0, 0, 0 };
+	struct m365_data *d = calloc(1, sizeof(*d));
+	cJSON *obj;
 
-	if (root == NULL)
-		return NULL;
-	d = calloc(1, sizeof(*d));
 	if (d == NULL || (d->sets = calloc((size_t)cJSON_GetArraySize(root),
 	    sizeof(*d->sets))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	cJSON_ArrayForEach(obj, root) {
+	while ((obj = cJSON_DetachItemFromArray(root, 0)) != NULL) {
 		struct m365_set *s = &d->sets[d->n_sets];
-
 		/* counted first: endpoints_free frees what a failed set holds */
-		if (load_set(&c, obj, d->n_sets++, s) != 0)
+		int rc = load_set(&c, obj, d->n_sets++, s);
+
+		cJSON_Delete(obj);
+		if (rc != 0)
 			goto fail;
 	}
 	cJSON_Delete(root);
@@ -460,17 +495,32 @@ fail:
 }
 
 struct m365_data *
+endpoints_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	cJSON *root = parse_array(text, len, err, errlen);
+
+	return root == NULL ? NULL : load_sets(root, err, errlen);
+}
+
+struct m365_data *
 endpoints_load_fd(int fd, const char *name, char *err, size_t errlen)
 {
 	struct buf text = BUF_INIT(M365_DATA_MAX_BYTES);
 	struct m365_data *d = NULL;
 	char inner[512];
+	cJSON *root;
 
 	if (file_read_fd(fd, name, M365_DATA_MAX_BYTES, &text, err,
-	    errlen) == 0 && (d = endpoints_parse(text.p, text.len, inner,
-	    sizeof(inner))) == NULL)
-		snprintf(err, errlen, "%s: %s", name, inner);
+	    errlen) != 0) {
+		buf_free(&text);
+		return NULL;
+	}
+	root = parse_array(text.p, text.len, inner, sizeof(inner));
+	/* the tree holds copies of every string: the text goes before the
+	 * sets copy them once more, so the three never coexist */
 	buf_free(&text);
+	if (root == NULL || (d = load_sets(root, inner, sizeof(inner))) == NULL)
+		snprintf(err, errlen, "%s: %s", name, inner);
 	return d;
 }
 

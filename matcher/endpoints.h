@@ -14,13 +14,19 @@
 
 /* Bounds on what one data file may hold: some 50 times what Microsoft
  * publishes today (worldwide, all service areas: about 100 sets, 350 URL
- * patterns, 300 prefixes, 50 KB), so that a hostile file cannot make the
- * helper grow without end (the pattern trie is at most a few bytes per
- * character of pattern). */
+ * patterns, 300 prefixes, 1,700 JSON values, 50 KB; one or two patterns
+ * with a wildcard after the start), so that a hostile file can neither
+ * make a helper big (README "Limits": every file within them loads in
+ * 32 MiB) nor make a lookup slow (each one may try every inner-wildcard
+ * pattern, matcher/names.h). */
 #define M365_DATA_MAX_BYTES (4u * 1024 * 1024)
 #define M365_DATA_MAX_DEPTH 8
+/* JSON values (cJSON nodes, some 100 bytes each while loading): without
+ * this, 4 MiB of "[0,0,0,..." is 2 million of them, 160 MB */
+#define M365_DATA_MAX_VALUES 65536
 #define M365_DATA_MAX_SETS 10000
 #define M365_DATA_MAX_URLS 20000        /* over all sets */
+#define M365_DATA_MAX_GLOBS 128         /* URLs with an inner wildcard */
 #define M365_DATA_MAX_IPS 20000         /* over all sets */
 #define M365_DATA_MAX_PORT_RANGES 256   /* per set and protocol */
 

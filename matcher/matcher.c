@@ -92,6 +92,18 @@ matcher_policy_exclusion(const struct m365_policy *p, const struct m365_set *s)
 	return M365_APPLIES;
 }
 
+/* How many entries collect_prefix makes of p: the room is counted, not
+ * guessed, since every IPv6 prefix shorter than /96 might need
+ * PREFIX_SPLIT_MAX and the data may hold M365_DATA_MAX_IPS of them. */
+static size_t
+prefix_split_count(const struct ip_prefix *p)
+{
+	struct ip_prefix split[PREFIX_SPLIT_MAX];
+	size_t n = prefix_split_v4(p, split);
+
+	return n == 0 ? 1 : n;
+}
+
 static int
 collect_alloc(struct collect *c, const struct m365_data *d,
     const struct m365_policy *p)
@@ -101,14 +113,11 @@ collect_alloc(struct collect *c, const struct m365_data *d,
 
 	for (size_t i = 0; i < d->n_sets; i++) {
 		names += d->sets[i].n_urls;
-		prefixes += d->sets[i].n_ips;
+		for (size_t k = 0; k < d->sets[i].n_ips; k++)
+			prefixes += prefix_split_count(&d->sets[i].ips[k]);
 	}
 	for (size_t i = 0; i < p->extra_direct.n + p->never_direct.n; i++)
 		prefixes += PREFIX_SPLIT_MAX;   /* room for prefix_split_v4 */
-	for (size_t i = 0; i < d->n_sets; i++)
-		for (size_t k = 0; k < d->sets[i].n_ips; k++)
-			if (!d->sets[i].ips[k].v4 && d->sets[i].ips[k].len < 96)
-				prefixes += PREFIX_SPLIT_MAX;
 	c->patterns = calloc(names, sizeof(*c->patterns));
 	c->name_refs = calloc(names, sizeof(*c->name_refs));
 	c->prefixes = calloc(prefixes, sizeof(*c->prefixes));
@@ -206,7 +215,8 @@ compile_tables(struct m365_rules *r, const struct m365_policy *p, char *err,
 	    errlen) != 0 || collect_policy(&c, r, &p->never_direct,
 	    M365_FROM_NEVER, err, errlen) != 0)
 		goto cleanup;
-	r->names = names_new(c.patterns, c.n_names, err, errlen);
+	/* the patterns are the data's and r->texts': both outlive r->names */
+	r->names = names_new_borrowed(c.patterns, c.n_names, err, errlen);
 	r->prefixes = prefix_table_new(c.prefixes, c.n_prefixes);
 	if (r->names == NULL || r->prefixes == NULL)
 		goto cleanup;

@@ -4,6 +4,8 @@
 #   sh tests/install-deps.sh         what make check, demo and bench need
 #   sh tests/install-deps.sh fuzz    that and clang with libFuzzer (make fuzz)
 set -eu
+# libpcre2-dev: only make bench's baseline (one PCRE2 alternation of the
+# patterns) links it; the matcher, helper and command do not.
 PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
       libcurl4-openssl-dev libpsl-dev openssl strace
       squid-openssl curl python3 perl iproute2 procps time

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/../.."
 CC=${CC:-clang}
 OUT=build/fuzz
 mkdir -p "$OUT"
-PKG_CFLAGS=$(pkg-config --cflags libcjson libpcre2-8)
-PKG_LIBS=$(pkg-config --libs libcjson libpcre2-8)
+PKG_CFLAGS=$(pkg-config --cflags libcjson)
+PKG_LIBS=$(pkg-config --libs libcjson)
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DM365_VERSION=\"fuzz\"
     -Icommon -Imatcher -Ihelper -g -O1 -fno-omit-frame-pointer
     -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined

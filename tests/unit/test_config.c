@@ -715,6 +715,41 @@ test_long_entry(void **state)
 	unload(&l);
 }
 
+/* At most CONFIG_MAX_GLOBS entries of extra_direct and never_direct
+ * together with a wildcard after the start; leading '*' patterns and
+ * CIDRs do not count.  One past it is an error naming the line. */
+static void
+test_glob_entries(void **state)
+{
+	size_t cap = 64 + 40 * (CONFIG_MAX_GLOBS + 8);
+	char *text = malloc(cap);
+	struct loaded l;
+
+	(void)state;
+	assert_non_null(text);
+	for (size_t extra = 0; extra < 2; extra++) {
+		size_t o = (size_t)snprintf(text, cap, "extra_direct = *.a.example,"
+		    " 192.0.2.0/24\n");
+
+		for (size_t i = 0; i < CONFIG_MAX_GLOBS + extra; i++)
+			o += (size_t)snprintf(text + o, cap - o, "%s = x%zu.*.example\n",
+			    i % 2 ? "never_direct" : "extra_direct", i);
+		load_text(&l, text, o);
+		if (extra == 0) {
+			expect_clean(&l);
+			assert_int_equal(l.c.policy.extra_direct.n +
+			    l.c.policy.never_direct.n, CONFIG_MAX_GLOBS + 2);
+		} else {
+			assert_int_equal(l.rc, -1);
+			assert_int_equal(l.e.n, 1);
+			assert_non_null(strstr(l.e.msg[0], "wildcard after the start"));
+			assert_non_null(strstr(l.e.msg[0], ":130:"));
+		}
+		unload(&l);
+	}
+	free(text);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -1025,6 +1060,8 @@ main(void)
 	suite_add(&s, test_long_entry, NULL, "over-long list entry");
 	suite_add(&s, test_nul_byte, NULL,
 	    "a NUL byte: an error naming its line, the next line read");
+	suite_add(&s, test_glob_entries, NULL,
+	    "at most CONFIG_MAX_GLOBS inner-wildcard entries");
 	suite_add(&s, test_missing_file, NULL, "missing file, required or not");
 	suite_add(&s, test_directory, NULL, "a directory");
 	for (size_t i = 0; i < sizeof(pc_cases) / sizeof(pc_cases[0]); i++)

@@ -791,6 +791,82 @@ test_bounds(void **state)
 	}
 }
 
+/* A set whose "notes" hold k zeros, with empty and nested containers
+ * and blanks around: 1 + 1 + 6 + 2 + k JSON values (the array, the set,
+ * its members, the two elements of "n", the zeros). */
+static char *
+gen_values(size_t k, size_t *len)
+{
+	static const char head[] = "[ {\"id\": 1, \"category\": \"Allow\", "
+	    "\"e\": [ ], \"o\": {}, \"n\": [[ ] , { }], \"notes\": [";
+	size_t cap = sizeof(head) + 4 * k + 8, o = sizeof(head) - 1;
+	char *j = malloc(cap);
+
+	assert_non_null(j);
+	memcpy(j, head, o);
+	for (size_t i = 0; i < k; i++)
+		o += (size_t)snprintf(j + o, cap - o, i ? (i % 2 ? " ,0" : ",0") :
+		    "0");
+	o += (size_t)snprintf(j + o, cap - o, "] } ]");
+	*len = o;
+	return j;
+}
+
+/* The JSON values bound counts exactly what cJSON makes: at the bound the
+ * file loads, one value more and it is refused before cJSON sees it. */
+static void
+test_values_bound(void **state)
+{
+	for (size_t extra = 0; extra < 2; extra++) {
+		char err[256] = "";
+		size_t len;
+		char *j = gen_values(M365_DATA_MAX_VALUES - 10 + extra, &len);
+		struct m365_data *d = endpoints_parse(j, len, err, sizeof(err));
+
+		free(j);
+		if (extra == 0 && d == NULL)
+			fail_msg("refused at the bound: %s", err);
+		if (extra == 1) {
+			assert_null(d);
+			assert_non_null(strstr(err, "JSON values"));
+		}
+		endpoints_free(d);
+	}
+	(void)state;
+}
+
+/* At most M365_DATA_MAX_GLOBS patterns with a wildcard after the start,
+ * over all sets; patterns with only a leading '*' do not count. */
+static void
+test_globs_bound(void **state)
+{
+	for (size_t extra = 0; extra < 2; extra++) {
+		size_t n = M365_DATA_MAX_GLOBS + extra, cap = 256 + 48 * n, o;
+		char *j = malloc(cap), err[256] = "";
+		struct m365_data *d;
+
+		assert_non_null(j);
+		o = (size_t)snprintf(j, cap, "[{\"id\": 1, \"category\": "
+		    "\"Allow\", \"urls\": [\"*.a.example\", \"*b.example\"]}, "
+		    "{\"id\": 2, \"category\": \"Default\", \"urls\": [");
+		for (size_t i = 0; i < n; i++)
+			o += (size_t)snprintf(j + o, cap - o, "%s\"%s%zu.example\"",
+			    i ? ", " : "", i % 2 ? "a*" : "b?", i);
+		o += (size_t)snprintf(j + o, cap - o, "]}]");
+		d = endpoints_parse(j, o, err, sizeof(err));
+		free(j);
+		if (extra == 0 && d == NULL)
+			fail_msg("refused at the bound: %s", err);
+		if (extra == 1) {
+			assert_null(d);
+			assert_non_null(strstr(err, "set 2: urls"));
+			assert_non_null(strstr(err, "wildcard after the start"));
+		}
+		endpoints_free(d);
+	}
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -828,6 +904,10 @@ main(void)
 	suite_add(&s, test_small_err, NULL, "a small err buffer is not overrun");
 	suite_add(&s, test_bounds, NULL,
 	    "bounds: sets, patterns, prefixes, bytes (at and past each)");
+	suite_add(&s, test_values_bound, NULL,
+	    "bounds: JSON values, counted as cJSON makes them");
+	suite_add(&s, test_globs_bound, NULL,
+	    "bounds: patterns with a wildcard after the start");
 	for (size_t i = 0; i < sizeof(file_cases) / sizeof(file_cases[0]); i++)
 		suite_add(&s, test_file, (void *)&file_cases[i],
 		    "%s: %zu sets, counts as in the MANIFEST", file_cases[i].name,
