@@ -434,11 +434,14 @@ state_status_read(const char *dir, struct state_status *st)
 	json_string(o, "last_message", st->last_message,
 	    sizeof(st->last_message));
 	json_string(o, "asn_result", st->asn_result, sizeof(st->asn_result));
-	json_string(o, "asn_message", st->asn_message, sizeof(st->asn_message));
-	st->asn_checked = json_time(o, "asn_checked");
-	st->asn_prefixes = json_count(o, "asn_prefixes");
-	st->asn_untrusted = json_count(o, "asn_untrusted");
-	st->asn_unknown = json_count(o, "asn_unknown");
+	if (st->asn_result[0] != '\0') {      /* as written: once one ran */
+		json_string(o, "asn_message", st->asn_message,
+		    sizeof(st->asn_message));
+		st->asn_checked = json_time(o, "asn_checked");
+		st->asn_prefixes = json_count(o, "asn_prefixes");
+		st->asn_untrusted = json_count(o, "asn_untrusted");
+		st->asn_unknown = json_count(o, "asn_unknown");
+	}
 	cJSON_Delete(o);
 }
 

@@ -11,10 +11,10 @@ mkdir -p "$OUT"
 PKG_CFLAGS=$(pkg-config --cflags libcjson)
 PKG_LIBS=$(pkg-config --libs libcjson)
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DM365_VERSION=\"fuzz\"
-    -Icommon -Imatcher -Ihelper -g -O1 -fno-omit-frame-pointer
+    -Icommon -Imatcher -Ihelper -Ifeed -g -O1 -fno-omit-frame-pointer
     -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
     $PKG_CFLAGS"
-LIB_SRC="$(ls common/*.c matcher/*.c) helper/proto.c helper/memo.c"
+LIB_SRC="$(ls common/*.c matcher/*.c) helper/proto.c helper/memo.c feed/state.c"
 objs=""
 for src in $LIB_SRC; do
 	obj="$OUT/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
