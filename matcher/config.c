@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -219,7 +220,11 @@ struct config_key {
 /* The updater's keys (feed/settings.c reads them): their slots in other[]. */
 enum {
 	O_BASE_URL, O_INSTANCE, O_TENANT, O_NO_IPV6, O_CA_FILE, O_PROXY,
-	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_ON_CHANGE, N_OTHER
+	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_ON_CHANGE,
+	/* m365-direct assess's keys (assess/keys.c reads them) */
+	O_ASSESS_CONTROL, O_ASSESS_TRIES, O_ASSESS_TIMEOUT, O_ASSESS_MARGIN,
+	O_ASSESS_MAX_DISTANCE, O_GEO_DATABASE, O_OFFICE_LOCATION,
+	N_OTHER
 };
 _Static_assert(N_OTHER <= CONFIG_MAX_OTHER, "other[] too small");
 #define OTHER(slot) OFF(other[slot])
@@ -228,6 +233,10 @@ _Static_assert(N_OTHER <= CONFIG_MAX_OTHER, "other[] too small");
 #define MAX_TIMEOUT 3600                /* seconds */
 #define MAX_RETRIES 10
 #define MAX_RETRY_DELAY_MS 600000
+#define MAX_ASSESS_TRIES 10             /* = ASSESS_MAX_TRIES */
+#define MAX_ASSESS_TIMEOUT_MS 60000
+#define MAX_ASSESS_MARGIN_MS 10000
+#define MAX_DISTANCE_KM 20040           /* half the Earth round */
 
 static const struct config_key keys[] = {
 	{ "state_dir", KEY_PATH, OFF(state_dir), 0, 0, M365_DEFAULT_STATE_DIR,
@@ -270,9 +279,29 @@ static const struct config_key keys[] = {
 	    "DNS servers for verify_sni (else /etc/resolv.conf)" },
 	{ "dns_timeout", KEY_SECONDS, OFF(sni.dns_timeout_ms), 1,
 	    M365_MAX_DNS_TIMEOUT_MS, "2", "how long verify_sni waits for DNS" },
+	{ "assess_control", KEY_STRING, OTHER(O_ASSESS_CONTROL), 0, 0,
+	    "www.example.com", "a host that should not go direct, for assess "
+	    "to compare with" },
+	{ "assess_tries", KEY_NUMBER, OTHER(O_ASSESS_TRIES), 1,
+	    MAX_ASSESS_TRIES, "3", "timed requests per host and path (median)" },
+	{ "assess_timeout", KEY_SECONDS, OTHER(O_ASSESS_TIMEOUT), 100,
+	    MAX_ASSESS_TIMEOUT_MS, "5", "seconds a connection's steps may "
+	    "take in assess (a request twice that)" },
+	{ "assess_path_margin_ms", KEY_NUMBER, OTHER(O_ASSESS_MARGIN), 0,
+	    MAX_ASSESS_MARGIN_MS, "10", "how much shorter a round trip shows "
+	    "local egress" },
+	{ "assess_max_distance_km", KEY_NUMBER, OTHER(O_ASSESS_MAX_DISTANCE), 1,
+	    MAX_DISTANCE_KM, "1000", "a front door farther from the office "
+	    "is a warning" },
+	{ "geo_database", KEY_PATH, OTHER(O_GEO_DATABASE), 0, 0, NULL,
+	    "a MaxMind City-format database for assess's front doors" },
+	{ "office_location", KEY_STRING, OTHER(O_OFFICE_LOCATION), 0, 0, NULL,
+	    "LATITUDE,LONGITUDE of the office, for assess's distances" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+/* struct cfg_ctx.seen has one bit per key */
+_Static_assert(N_KEYS <= sizeof(unsigned) * CHAR_BIT, "too many keys for seen");
 
 /* The field of c that key k sets. */
 static void *
