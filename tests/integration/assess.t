@@ -34,7 +34,7 @@ M365_ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 cd "$M365_ROOT" || exit 1
 . tests/integration/lib-squid.sh
 
-PLAN=46
+PLAN=49
 DELAY_MS=40             # the WAN link's added round trip
 TOLERANCE_MS=15         # the control's extra round trip: DELAY_MS +- this
 TRIES=5
@@ -304,14 +304,18 @@ $h: ${_l:-<no row>}" ;;
     fi
 }
 
-# show NAME: what a run said, as diagnostics for a reader: the text
-# output, or the rows of a --json run.
+# show NAME: the text output of a run, as diagnostics for a reader.
 show() {
-    if [ -s "$LS_DIR/$1.rows" ]; then
-        grep -E '^(ROW|EXTRA|SUMMARY) ' "$LS_DIR/$1.rows" | sed 's/^/#   /'
-    else
-        sed 's/^/#   /' "$LS_DIR/$1.out"
-    fi
+    sed 's/^/#   /' "$LS_DIR/$1.out"
+}
+
+# text NAME DESC: the same run in text form: exit 1 and a summary line
+# that ends in FAIL; shown.
+text() {
+    assess "$1" --proxy "$PROXY"
+    check "$([ "$ARC" = 1 ] && grep -Eq '^summary: [0-9]+ PASS, [0-9]+ WARN, [1-9][0-9]* FAIL, .*: FAIL$' \
+        "$LS_DIR/$1.out" && echo 0)" "$2" "exit $ARC" "$(cat "$LS_DIR/$1.out" "$LS_DIR/$1.err")"
+    show "$1"
 }
 
 # ======================================================= 1. correct ===
@@ -424,9 +428,9 @@ if branch nohelper; then
         "helper left out, --direct: inspection FAIL"
     _hp=$(awk '$6 == "FIRSTUP_PARENT" && $8 == "bump" { print $3 }' "$LS_DIR/child/tls.log" | grep -c 'outlook.cloud.microsoft')
     check "$([ "$_hp" -gt 0 ] && echo 0)" "helper left out: Squid did bump Microsoft 365 via the parent ($_hp)"
-    show nohelper
+    text nohelpertext "helper left out, text: exit 1, the summary says FAIL"
 else
-    fail_n=9
+    fail_n=10
     while [ $fail_n -gt 0 ]; do not_ok "helper left out: Squid did not start"; fail_n=$((fail_n - 1)); done
 fi
 
@@ -444,9 +448,9 @@ if branch authfirst; then
     check "$([ "$_s" = $((2 * $(echo $SAMPLE | wc -w))) ] && echo 0)" \
         "authentication first: the FAILs are the authentication and path rows ($_s)" \
         "$(grep ' FAIL ' "$LS_DIR/authfirst.rows")"
-    show authfirst
+    text authfirsttext "authentication first, text: exit 1, the summary says FAIL"
 else
-    for _i in 1 2 3 4 5; do not_ok "authentication first: Squid did not start"; done
+    for _i in 1 2 3 4 5 6; do not_ok "authentication first: Squid did not start"; done
 fi
 
 # (c) SslBump bumping everything: Microsoft 365 inspected.
@@ -463,9 +467,9 @@ if branch bumpall; then
     check "$([ "$_s" = "$(echo $SAMPLE | wc -w)" ] && echo 0)" \
         "bump everything: the FAILs are the $(echo $SAMPLE | wc -w) inspection rows ($_s)" \
         "$(grep ' FAIL ' "$LS_DIR/bumpall.rows")"
-    show bumpall
+    text bumpalltext "bump everything, text: exit 1, the summary says FAIL"
 else
-    for _i in 1 2 3 4 5; do not_ok "bump everything: Squid did not start"; done
+    for _i in 1 2 3 4 5 6; do not_ok "bump everything: Squid did not start"; done
 fi
 
 # ============================================================ bounds ===
