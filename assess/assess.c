@@ -374,6 +374,35 @@ struct target {
 	size_t n[5];
 };
 
+/* After a 407: the request again with the proxy URL's credentials, Basic
+ * sent at once when the proxy offered it (so that the timed tries wait
+ * for no second 407).  Returns 0 with its result in *r, or -1 (none, or
+ * refused: t->m says why). */
+static int
+with_credentials(struct run *x, struct target *t, struct probe_result *r)
+{
+	struct assess_measure *m = t->m;
+
+	if (t->po.proxy->user == NULL) {
+		snprintf(m->error, sizeof(m->error), "the proxy wants credentials "
+		    "and its URL has none");
+		return -1;
+	}
+	t->po.credentials = true;
+	t->po.proxy_auth = (r->proxy_auth_avail & CURLAUTH_BASIC) != 0 ?
+	    CURLAUTH_BASIC : CURLAUTH_ANY;
+	if (!run_probe(x, &t->po, t->host, r)) {
+		spent(m);
+		return -1;
+	}
+	if (r->connect_code == 407) {
+		snprintf(m->error, sizeof(m->error), "the proxy refuses the URL's "
+		    "credentials (407)");
+		return -1;
+	}
+	return 0;
+}
+
 /* A first request without credentials (what the proxy asks for), again
  * with them if it asked and the URL has some, then the chain sorted out;
  * t->timed when the host can be timed. */
@@ -398,25 +427,8 @@ prepare(struct run *x, struct target *t, bool via_proxy)
 	m->auth_offered = r.proxy_auth_avail;
 	m->via_proxy = proxy != NULL && !(r.curl_code == CURLE_OK &&
 	    r.connect_code == 0);
-	if (r.connect_code == 407) {
-		if (proxy->user == NULL) {
-			snprintf(m->error, sizeof(m->error), "the proxy wants "
-			    "credentials and its URL has none");
-			return;
-		}
-		t->po.credentials = true;
-		t->po.proxy_auth = (r.proxy_auth_avail & CURLAUTH_BASIC) != 0 ?
-		    CURLAUTH_BASIC : CURLAUTH_ANY;
-		if (!run_probe(x, &t->po, t->host, &r)) {
-			spent(m);
-			return;
-		}
-		if (r.connect_code == 407) {
-			snprintf(m->error, sizeof(m->error), "the proxy refuses "
-			    "the URL's credentials (407)");
-			return;
-		}
-	}
+	if (r.connect_code == 407 && with_credentials(x, t, &r) != 0)
+		return;
 	classify(x, &t->po, t->host, &r, m);
 	t->timed = m->handshake;
 }
@@ -548,56 +560,56 @@ latency_row(struct run *x, struct assess_row *row, bool control,
 	figure_ms(row, "direct_round_trip_ms", direct->median.round_trip);
 }
 
-/* One resolved address: where it is, and whether the data lists it. */
+/* Where one resolved address is, and how far from the office. */
 static void
-front_address(struct run *x, struct assess_row *row, const char *text,
-    const struct sockaddr *sa, bool optimize, double *max_km)
+front_place(struct run *x, struct assess_row *row, const struct sockaddr *sa,
+    double *max_km)
 {
 	const struct assess_opts *o = x->o;
-	static struct m365_verdict v;
 	struct geo_place pl;
 	char err[256];
+	double km;
 
-	matcher_lookup(o->rules, text, strlen(text), SAMPLE_PORT, &v);
-	say_more(row, "%s%s", row->reason[0] != '\0' ? "; " : "", text);
-	if (o->geo != NULL) {
-		geo_lookup(o->geo, sa, &pl, err, sizeof(err));
-		if (!pl.found) {
-			say_more(row, " (location unknown%s%s)", err[0] ? ": " : "",
-			    err);
-		} else {
-			double km = o->office ? geo_distance_km(o->office_lat,
-			    o->office_lon, pl.lat, pl.lon) : -1;
-
-			say_more(row, " %s%s%s", pl.city, pl.city[0] ? " " : "",
-			    pl.country);
-			if (km >= 0) {
-				say_more(row, " %.0f km", km);
-				if (km > *max_km)
-					*max_km = km;
-				if (km > o->max_distance_km)
-					row->status = ASSESS_WARN;
-			}
-		}
+	geo_lookup(o->geo, sa, &pl, err, sizeof(err));
+	if (!pl.found) {
+		say_more(row, " (location unknown%s%s)", err[0] ? ": " : "", err);
+		return;
 	}
+	say_more(row, " %s%s%s", pl.city, pl.city[0] ? " " : "", pl.country);
+	if (!o->office)
+		return;
+	km = geo_distance_km(o->office_lat, o->office_lon, pl.lat, pl.lon);
+	say_more(row, " %.0f km", km);
+	if (km > *max_km)
+		*max_km = km;
+	if (km > o->max_distance_km)
+		row->status = ASSESS_WARN;
+}
+
+/* Whether the data's ranges hold one resolved address, and which. */
+static void
+front_range(struct run *x, struct assess_row *row, const char *text,
+    bool optimize)
+{
+	static struct m365_verdict v;
+
+	matcher_lookup(x->o->rules, text, strlen(text), SAMPLE_PORT, &v);
 	if (v.direct && !v.custom && v.is_ip) {
 		const char *what = "";
 
-		for (size_t i = 0; i < v.n_matches; i++)
+		for (size_t i = 0; i < v.n_matches && what[0] == '\0'; i++)
 			if (v.matches[i].kind == M365_FROM_SET &&
 			    v.matches[i].excluded == M365_APPLIES &&
-			    v.matches[i].category == v.category) {
+			    v.matches[i].category == v.category)
 				what = v.matches[i].what;
-				break;
-			}
 		say_more(row, ", %s %s", matcher_category_name(v.category), what);
-	} else {
-		say_more(row, ", not in the data's Optimize/Allow ranges");
-		if (optimize)
-			row->status = ASSESS_WARN;
-		else if (row->status == ASSESS_PASS)
-			row->status = ASSESS_INFO;  /* names-only sets are usual */
+		return;
 	}
+	say_more(row, ", not in the data's Optimize/Allow ranges");
+	if (optimize)
+		row->status = ASSESS_WARN;
+	else if (row->status == ASSESS_PASS)
+		row->status = ASSESS_INFO;      /* names-only sets are usual */
 }
 
 static void
@@ -621,10 +633,13 @@ front_row(struct run *x, struct assess_row *row, const struct sample_host *h)
 		return;
 	}
 	row->status = ASSESS_PASS;
-	for (size_t i = 0; i < lr.n; i++)
-		front_address(x, row, lr.text[i], (const struct sockaddr *)
-		    (const void *)&lr.addr[i], h->category == M365_CAT_OPTIMIZE,
-		    &max_km);
+	for (size_t i = 0; i < lr.n; i++) {
+		say_more(row, "%s%s", i > 0 ? "; " : "", lr.text[i]);
+		if (x->o->geo != NULL)
+			front_place(x, row, (const struct sockaddr *)(const void *)
+			    &lr.addr[i], &max_km);
+		front_range(x, row, lr.text[i], h->category == M365_CAT_OPTIMIZE);
+	}
 	figure(row, "addresses", (double)lr.n);
 	if (x->o->geo != NULL && x->o->office) {
 		figure(row, "distance_km", max_km);
@@ -680,10 +695,7 @@ hosts_round_trip(const struct assess_measure *m, size_t n)
 	for (size_t i = 0; i < n && i < ASSESS_MAX_HOSTS; i++)
 		if (m[i].median.round_trip >= 0)
 			v[k++] = m[i].median.round_trip;
-	if (k == 0)
-		return -1;
-	qsort(v, k, sizeof(v[0]), cmp_i64);
-	return k % 2 == 1 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+	return assess_median(v, k);
 }
 
 static void

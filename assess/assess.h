@@ -121,7 +121,8 @@ struct assess_measure {
 	struct probe_steps median;      /* over the timed tries; -1: none */
 };
 
-/* Median of v[0..n) (n <= ASSESS_MAX_TRIES; v reordered), -1 if n = 0. */
+/* Median of v[0..n) (v reordered; of an even n the mean of the middle
+ * two), -1 when n is 0. */
 int64_t assess_median(int64_t *v, size_t n);
 
 void assess_judge_auth(bool control, bool have_proxy,

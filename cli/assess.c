@@ -80,14 +80,30 @@ parse_assess_args(struct assess_args *a, struct m365_config *cfg, int argc,
 	opterr = 0;
 	while (rc == 0 && (ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'p': a->proxy = optarg; break;
-		case 'D': a->direct = true; break;
-		case 'j': a->json = true; break;
-		case 'P': a->public_ca = optarg; break;
-		case 'a': a->ca_file = optarg; break;
-		case 'C': rc = set_key(cfg, "control", "assess_control", optarg); break;
-		case 't': rc = set_key(cfg, "tries", "assess_tries", optarg); break;
-		case 'T': rc = set_key(cfg, "timeout", "assess_timeout", optarg); break;
+		case 'p':
+			a->proxy = optarg;
+			break;
+		case 'D':
+			a->direct = true;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'P':
+			a->public_ca = optarg;
+			break;
+		case 'a':
+			a->ca_file = optarg;
+			break;
+		case 'C':
+			rc = set_key(cfg, "control", "assess_control", optarg);
+			break;
+		case 't':
+			rc = set_key(cfg, "tries", "assess_tries", optarg);
+			break;
+		case 'T':
+			rc = set_key(cfg, "timeout", "assess_timeout", optarg);
+			break;
 		case 'H':
 			if (a->n_hosts == ASSESS_MAX_HOSTS) {
 				log_warnx("assess: at most %d --host", ASSESS_MAX_HOSTS);
@@ -164,9 +180,11 @@ find_hosts(const struct assess_args *a, const struct m365_rules *r,
 	return 0;
 }
 
-/* The control must be a host name that does not go direct. */
+/* The control must be a host name that does not go direct; its
+ * normalised name to out. */
 static int
-check_control(const struct m365_rules *r, const char *control)
+check_control(const struct m365_rules *r, const char *control, char *out,
+    size_t size)
 {
 	static struct m365_verdict v;
 	struct host_query q;
@@ -176,6 +194,7 @@ check_control(const struct m365_rules *r, const char *control)
 		log_warnx("assess: control %s: not a host name", control);
 		return 2;
 	}
+	snprintf(out, size, "%s", q.name);
 	matcher_lookup(r, q.name, q.len, SAMPLE_PORT, &v);
 	if (v.direct) {
 		log_warnx("assess: control %s goes direct by the data in use "
@@ -246,7 +265,7 @@ print_text(const struct context *k, const struct assess_report *rep)
 		    role_text(row, role, sizeof(role)), row->check,
 		    assess_status_name(row->status), row->reason);
 	}
-	printf("summary: %zu PASS, %zu WARN, %zu FAIL, %zu INFO", 
+	printf("summary: %zu PASS, %zu WARN, %zu FAIL, %zu INFO",
 	    rep->count[ASSESS_PASS], rep->count[ASSESS_WARN],
 	    rep->count[ASSESS_FAIL], rep->count[ASSESS_INFO]);
 	if (rep->have_extra)
@@ -376,6 +395,7 @@ struct setup {
 	struct state_status st;
 	struct sample_host hosts[ASSESS_MAX_HOSTS];
 	size_t n_hosts;
+	char control[HOST_NAME_MAX_LEN + 1];
 	struct probe_proxy proxy;
 	const char *proxy_from;
 	struct buf roots;
@@ -439,7 +459,8 @@ setup(struct cli *c, struct setup *s, int argc, char **argv)
 	}
 	if (s->src.kind == SOURCE_CACHE)
 		state_status_read(c->cfg.state_dir, &s->st);
-	if ((rc = check_control(s->rules, s->set.control)) != 0 ||
+	if ((rc = check_control(s->rules, s->set.control, s->control,
+	    sizeof(s->control))) != 0 ||
 	    (rc = find_hosts(&s->args, s->rules, s->label, s->hosts,
 	    &s->n_hosts)) != 0 ||
 	    (rc = find_proxy(&s->args, &s->proxy, &s->proxy_from)) != 0)
@@ -454,7 +475,7 @@ fill_opts(const struct setup *s, struct assess_opts *o)
 	o->rules = s->rules;
 	o->hosts = s->hosts;
 	o->n_hosts = s->n_hosts;
-	o->control = s->set.control;
+	o->control = s->control;
 	o->proxy = s->proxy.url != NULL ? &s->proxy : NULL;
 	o->direct = s->args.direct && o->proxy != NULL;
 	o->public_roots = &s->roots;
