@@ -47,8 +47,12 @@ INC_matcher = -Icommon -Imatcher
 INC_helper  = -Icommon -Imatcher -Ihelper
 INC_feed    = -Icommon -Imatcher -Ifeed
 INC_export  = -Icommon -Imatcher -Iexport
-INC_cli     = -Icommon -Imatcher -Ifeed -Iexport
-INC_tests   = -Icommon -Imatcher -Ifeed -Iexport -Ihelper -Icli -Itests/unit
+INC_cli     = -Icommon -Imatcher -Ifeed -Iexport -Iassess
+INC_tests   = -Icommon -Imatcher -Ifeed -Iexport -Ihelper -Icli -Itests/unit \
+	-Iassess
+# assess/ (m365-direct assess) probes from a client's seat: it sees the
+# matcher, not the updater (feed/) nor the exporters.
+INC_assess  = -Icommon -Imatcher -Iassess
 ALL_LDFLAGS = $(SANLD) $(LDFLAGS)
 
 COMMON_SRC = $(wildcard common/*.c)
@@ -63,6 +67,10 @@ EXPORT_SRC = $(wildcard export/*.c)
 HELPER_SRC = helper/proto.c helper/memo.c helper/pairlog.c helper/resolve.c \
 	helper/ext_m365_acl.c
 CLI_SRC = $(wildcard cli/*.c)
+ASSESS_SRC = $(wildcard assess/*.c)
+# assess/ links libcurl (its probes) and libmaxminddb (front doors); only
+# m365-direct does, never the helper.
+ASSESS_LIBS := $(shell $(PKG_CONFIG) --libs libcurl libmaxminddb 2>/dev/null) -lm
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOLS = $(B)/tools/probes $(B)/tools/resolve_probe $(B)/tools/gen_feed
@@ -102,9 +110,15 @@ $(B)/libm365export.a: $(EXPORT_SRC:%.c=$(B)/%.o)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365export.a \
-		$(B)/libm365feed.a $(B)/libm365matcher.a
+$(B)/m365-direct: $(CLI_SRC:%.c=$(B)/%.o) $(B)/libm365assess.a \
+		$(B)/libm365export.a $(B)/libm365feed.a $(B)/libm365matcher.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FEED_LIBS) $(MMDB_LIBS) $(PKG_LIBS)
+$(B)/m365-direct: FEED_LIBS += $(ASSESS_LIBS)
+
+$(B)/libm365assess.a: $(ASSESS_SRC:%.c=$(B)/%.o)
+	rm -f $@
+	ar rcs $@ $^
+$(B)/assess/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags libcurl libmaxminddb 2>/dev/null)
 
 # Test tools: probes prints the exporters' agreement probes with the answer
 # of the matcher.
@@ -139,6 +153,10 @@ $(UNIT_BIN): $(B)/helper/proto.o $(B)/helper/memo.o $(B)/helper/pairlog.o
 # test_diff reads the report's printers (cli/diff.c).
 $(B)/tests/test_diff: $(B)/cli/diff.o
 $(B)/tests/test_diff: TEST_OBJ = $(B)/cli/diff.o
+# test_assess: the checks' judgements, the sample, roots, geo (assess/).
+$(B)/tests/test_assess: $(B)/libm365assess.a
+$(B)/tests/test_assess: TEST_OBJ = $(B)/libm365assess.a
+$(B)/tests/test_assess: MMDB_LIBS += -lm
 # test_source switches the cache's link from inside open() and readlink().
 $(B)/tests/test_source: ALL_LDFLAGS += -Wl,--wrap=open -Wl,--wrap=readlink
 

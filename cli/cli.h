@@ -58,6 +58,7 @@ int diff_print_json(FILE *f, const struct diff_report *d);
 
 /* Each command gets argv[0] = its name; returns the exit status:
  * 0 done, 1 failed, 2 usage or configuration error. */
+int cmd_assess(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);

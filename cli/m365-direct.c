@@ -46,6 +46,13 @@ cli_usage(FILE *f)
 "  haproxy-push --socket PATH --dir DIR [--timeout SECONDS]\n"
 "        regenerate the HAProxy maps and replace them in the running\n"
 "        HAProxy through its runtime API (no reload), then in DIR\n"
+"  assess [--proxy URL] [--host NAME]... [--control NAME] [--direct]\n"
+"         [--json] [--public-ca-file FILE] [--ca-file FILE] [--tries N]\n"
+"         [--timeout SECONDS]\n"
+"        from a client behind the proxy: does Microsoft 365 get through\n"
+"        without proxy authentication and TLS inspection, on a shorter\n"
+"        path than other traffic, to a near front door; is the data\n"
+"        fresh; exit 0 nothing failed, 1 something did, 2 usage error\n"
 "\n"
 "Options:\n"
 "  -c CONF          configuration file (default " M365_DEFAULT_CONFIG ")\n"
@@ -102,6 +109,7 @@ static const struct command {
 	const char *name;
 	int (*run)(struct cli *, int, char **);
 } commands[] = {
+	{ "assess", cmd_assess },
 	{ "check", cmd_check },
 	{ "config-test", cmd_config_test },
 	{ "diff", cmd_diff },

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ struct cfg_ctx {
 	const char *path;
 	unsigned line;
 	struct config_errors *errs;
-	unsigned seen;                  /* bit per list key already given */
+	uint64_t seen;                  /* bit per list key already given */
 	size_t globs;                   /* inner-wildcard entries so far */
 };
 
@@ -155,7 +156,7 @@ typedef int item_check_fn(const char *s, const char **why);
  * checked by check (NULL: none); the first occurrence of a key in the file
  * replaces the default. */
 static void
-set_list(struct cfg_ctx *x, unsigned bit, struct m365_strlist *l,
+set_list(struct cfg_ctx *x, uint64_t bit, struct m365_strlist *l,
     const char *key, const char *value, item_check_fn *check)
 {
 	const char *s = value;
@@ -241,6 +242,9 @@ enum {
 	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_ON_CHANGE,
 	O_MIN_PREFIX_V4, O_MIN_PREFIX_V6, O_PUBLIC_SUFFIX_LIST,
 	O_ASN_DATABASE, O_ASN_CHECK, O_TRUSTED_ASNS,
+	/* m365-direct assess's keys (assess/keys.c reads them) */
+	O_ASSESS_CONTROL, O_ASSESS_TRIES, O_ASSESS_TIMEOUT, O_ASSESS_MARGIN,
+	O_ASSESS_MAX_DISTANCE, O_GEO_DATABASE, O_OFFICE_LOCATION,
 	N_OTHER
 };
 _Static_assert(N_OTHER <= CONFIG_MAX_OTHER, "other[] too small");
@@ -254,6 +258,10 @@ _Static_assert(N_OTHER <= CONFIG_MAX_OTHER, "other[] too small");
  * feed/validate.h (VALIDATE_FLOOR_V4/V6, which test_update checks). */
 #define MIN_PREFIX_FLOOR_V4 8
 #define MIN_PREFIX_FLOOR_V6 16
+#define MAX_ASSESS_TRIES 10             /* = ASSESS_MAX_TRIES */
+#define MAX_ASSESS_TIMEOUT_MS 60000
+#define MAX_ASSESS_MARGIN_MS 10000
+#define MAX_DISTANCE_KM 20040           /* half the Earth round */
 
 static const struct config_key keys[] = {
 	{ "state_dir", KEY_PATH, OFF(state_dir), 0, 0, M365_DEFAULT_STATE_DIR,
@@ -313,11 +321,29 @@ static const struct config_key keys[] = {
 	{ "public_suffix_list", KEY_PATH, OTHER(O_PUBLIC_SUFFIX_LIST), 0, 0,
 	    NULL, "the public suffix list update's guards read (else the "
 	    "system's or libpsl's built-in one, the newer)" },
+	{ "assess_control", KEY_STRING, OTHER(O_ASSESS_CONTROL), 0, 0,
+	    "www.example.com", "a host that should not go direct, for assess "
+	    "to compare with" },
+	{ "assess_tries", KEY_NUMBER, OTHER(O_ASSESS_TRIES), 1,
+	    MAX_ASSESS_TRIES, "3", "timed requests per host and path (median)" },
+	{ "assess_timeout", KEY_SECONDS, OTHER(O_ASSESS_TIMEOUT), 100,
+	    MAX_ASSESS_TIMEOUT_MS, "5", "seconds a connection's steps may "
+	    "take in assess (a request twice that)" },
+	{ "assess_path_margin_ms", KEY_NUMBER, OTHER(O_ASSESS_MARGIN), 0,
+	    MAX_ASSESS_MARGIN_MS, "10", "how much shorter a round trip shows "
+	    "local egress" },
+	{ "assess_max_distance_km", KEY_NUMBER, OTHER(O_ASSESS_MAX_DISTANCE), 1,
+	    MAX_DISTANCE_KM, "1000", "a front door farther from the office "
+	    "is a warning" },
+	{ "geo_database", KEY_PATH, OTHER(O_GEO_DATABASE), 0, 0, NULL,
+	    "a MaxMind City-format database for assess's front doors" },
+	{ "office_location", KEY_STRING, OTHER(O_OFFICE_LOCATION), 0, 0, NULL,
+	    "LATITUDE,LONGITUDE of the office, for assess's distances" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
-/* struct cfg_ctx's seen has one bit per key */
-_Static_assert(N_KEYS <= 32, "too many keys for cfg_ctx.seen");
+/* struct cfg_ctx.seen has one bit per key */
+_Static_assert(N_KEYS <= 64, "too many keys for cfg_ctx.seen");
 
 /* The field of c that key k sets. */
 static void *
@@ -470,7 +496,8 @@ static void
 set_key_value(struct cfg_ctx *x, size_t index, const char *value)
 {
 	const struct config_key *k = &keys[index];
-	unsigned bit = 1u << index, *mask, m;
+	uint64_t bit = (uint64_t)1 << index;
+	unsigned *mask, m;
 	const char *why;
 
 	switch (k->type) {
@@ -535,7 +562,7 @@ config_set(struct m365_config *c, const char *key, const char *value,
     char *why, size_t why_len)
 {
 	struct config_errors errs = { 0 };
-	struct cfg_ctx x = { c, NULL, 0, &errs, ~0u, 0 };
+	struct cfg_ctx x = { c, NULL, 0, &errs, ~(uint64_t)0, 0 };
 	int rc;
 
 	set_key(&x, key, value);

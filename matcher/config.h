@@ -52,7 +52,7 @@ union config_value {
 	struct m365_strlist l;          /* lists, a command's argv */
 };
 
-#define CONFIG_MAX_OTHER 24
+#define CONFIG_MAX_OTHER 32
 
 /* The whole file.  The reader knows every key (its grammar: one table in
  * config.c); the matcher's settings and the helper's SNI check are typed

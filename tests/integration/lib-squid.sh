@@ -537,16 +537,35 @@ ls_make_client_netns() {
         ip -6 route add default via fd99::1'
 }
 
-# ls_del_client_netns: kill what runs in the client namespace, delete it.
+# ls_del_client_netns: kill what runs in the client namespace (and in the
+# WAN namespace of ls_make_wan_netns), delete them.
 ls_del_client_netns() {
     [ -n "${LS_NS:-}" ] || return 0
-    _cns="${LS_NS}c"
-    [ -e "/run/netns/$_cns" ] || return 0
-    _left=$(ip netns pids "$_cns" 2>/dev/null)
-    # shellcheck disable=SC2086
-    [ -n "$_left" ] && kill -KILL $_left 2>/dev/null
-    ip netns del "$_cns" 2>/dev/null
+    for _cns in "${LS_NS}c" "${LS_NS}w"; do
+        [ -e "/run/netns/$_cns" ] || continue
+        _left=$(ip netns pids "$_cns" 2>/dev/null)
+        # shellcheck disable=SC2086
+        [ -n "$_left" ] && kill -KILL $_left 2>/dev/null
+        ip netns del "$_cns" 2>/dev/null
+    done
     return 0
+}
+
+# ls_make_wan_netns: a namespace "${LS_NS}w" for what lies beyond the
+# branch's WAN link (a parent proxy at head office), linked to ours by a
+# veth pair (ours: m365w, 10.98.0.1/24; theirs: m365h, 10.98.0.2/24) that
+# "tc qdisc add dev m365w root netem delay ..." can slow down.  Its
+# loopback is up; run commands there with "ip netns exec $LS_WAN_NS ...".
+# Removed by the cleanup traps.
+ls_make_wan_netns() {
+    LS_WAN_NS="${LS_NS}w"
+    ip netns add "$LS_WAN_NS" || return 1
+    ip link add m365w type veth peer name m365h netns "$LS_WAN_NS" || return 1
+    ip addr add 10.98.0.1/24 dev m365w && ip link set m365w up || return 1
+    ip netns exec "$LS_WAN_NS" sh -ec '
+        ip link set lo up
+        ip addr add 10.98.0.2/24 dev m365h
+        ip link set m365h up'
 }
 
 # ls_redirect_tls PORT: nftables NAT in our namespace: TCP port 443 that
