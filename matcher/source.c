@@ -132,6 +132,19 @@ open_cache(const char *state_dir, struct source *src)
 	return fd;
 }
 
+int
+source_open_cache(const char *state_dir, struct source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->kind = SOURCE_CACHE;
+	if ((size_t)snprintf(src->path, sizeof(src->path), "%s/%s", state_dir,
+	    SOURCE_CACHE_FILE) >= sizeof(src->path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open_cache(state_dir, src);
+}
+
 static struct m365_data *
 load_cache(const char *state_dir, struct source *src, char *err,
     size_t errlen)

@@ -52,6 +52,13 @@ int source_data_name_parse(const char *name, char *version, size_t vsize,
 struct m365_data *source_load(const char *data_opt, const char *state_dir,
     struct source *src, char *err, size_t errlen);
 
+/* Opens the cache of state_dir the way source_load reads it: the file
+ * endpoints.json links to, by the name read from the link, with that
+ * name's version and instance in *src ("" when endpoints.json is not a
+ * link to a name of ours).  Returns the descriptor (the caller closes it),
+ * or -1 with errno set. */
+int source_open_cache(const char *state_dir, struct source *src);
+
 /* Whether what source_load would choose now differs from src (another file,
  * or the same path replaced or modified). Cheap: a stat or two. */
 bool source_changed(const char *data_opt, const char *state_dir,
