@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
       libcurl4-openssl-dev libpsl-dev openssl strace
       squid-openssl curl python3 perl iproute2 procps time
       haproxy socat python3-pacparser libmaxminddb-dev mmdb-bin
-      nginx-light libnginx-mod-http-geoip2 libc-ares-dev dnsmasq nftables"
+      nginx-light libnginx-mod-http-geoip2 libc-ares-dev dnsmasq nftables
+      dpkg-dev debhelper lintian acl man-db mandoc systemd"
 if [ "${1:-}" = fuzz ]; then
 	# clang-14 only recommends the libFuzzer and sanitizer runtimes
 	PKGS="$PKGS clang libclang-rt-14-dev"
