@@ -253,6 +253,12 @@ check $? "control: version $V_NEW, $CONF the one conffile, depends on systemd-sy
 
 # ================================================= install the old one ===
 PROXY_BEFORE=$(tree_sum $PROXY_CONFIGS)
+# a purge keeps the user: an earlier run on this machine may have made it
+if getent passwd m365-direct >/dev/null; then
+    USER_WHY="kept from an earlier install, as purge leaves it"
+else
+    USER_WHY="made by systemd-sysusers now"
+fi
 apt_get install "$LS_DIR/debs/${PKG}_${V_OLD}_$ARCH.deb" >"$LS_DIR/apt-old.log" 2>&1
 _rc=$?
 [ "$_rc" = 0 ] && [ "$(pkg_version)" = "$V_OLD" ] && [ "$(pkg_status)" = ii ] &&
@@ -264,7 +270,7 @@ _uid=$(printf '%s' "$PW" | cut -d: -f3)
 [ -n "$PW" ] && [ "$_uid" -lt 1000 ] && [ "$_uid" -gt 0 ] &&
     [ "$(printf '%s' "$PW" | cut -d: -f6-7)" = "/nonexistent:/usr/sbin/nologin" ] &&
     [ "$(id -gn m365-direct)" = m365-direct ]
-check $? "systemd-sysusers made the system user m365-direct (uid $_uid, group m365-direct, no home, no shell)" \
+check $? "the system user m365-direct (uid $_uid, group m365-direct, no home, no shell; $USER_WHY)" \
     "passwd: $PW"
 UID_FIRST=$_uid
 [ "$(stat_line $STATE)" = "755 m365-direct:m365-direct $STATE" ]
