@@ -443,9 +443,11 @@ mkdir -p "$DROPIN_DIR" && DROPINS_MADE=1 &&
 # shellcheck disable=SC2086
 systemd-analyze verify $MANOPT "$UNIT" >"$LS_DIR/verify-dropins.out" 2>&1
 _rc=$?
-[ "$_rc" = 0 ] && [ ! -s "$LS_DIR/verify-dropins.out" ]
-check $? "systemd-analyze verify with the example drop-ins (on-change.conf, prometheus.conf)" \
+sh -n /usr/share/doc/m365-direct/examples/on-change 2>>"$LS_DIR/verify-dropins.out" &&
+    [ "$_rc" = 0 ] && [ ! -s "$LS_DIR/verify-dropins.out" ]
+check $? "systemd-analyze verify with the example drop-ins (on-change.conf, prometheus.conf); the example on-change script parses" \
     "exit $_rc" "$(cat "$LS_DIR/verify-dropins.out")"
+systemd-analyze security --offline=yes "$UNIT" 2>&1 | grep 'Overall' | sed 's/^/# with the drop-ins: /'
 # prometheus.conf's ExecStopPost=, run as the unit's user into the
 # collector's directory, given write access the way its comment says.
 if [ ! -d "$PROM_DIR" ]; then
