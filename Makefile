@@ -5,15 +5,28 @@
 # make bench      benchmarks (not part of check)
 # make demo       a private Squid on loopback using the helper
 # make install    PREFIX=/usr/local DESTDIR=
+# make deb        the Debian package, in build/ (VERSION=x.y.z for another)
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/lib/squid
 SYSCONFDIR ?= /etc
-MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+DOCDIR  ?= $(DATADIR)/doc/m365-direct
+MANDIR  ?= $(DATADIR)/man
 CC      ?= cc
-VERSION = 0.1.0
+VERSION ?= 0.1.0
 include flags.mk
+
+# Into /usr, the directories systemd and bash-completion name in their
+# pkg-config files (Debian 12: units in /lib/systemd/system); elsewhere,
+# or without them, under PREFIX (systemd reads /usr/local/lib too).
+pc_dir = $(or $(if $(filter /usr,$(PREFIX)),$(shell $(PKG_CONFIG) \
+	--variable=$(2) $(1) 2>/dev/null)),$(3))
+SYSTEMDUNITDIR ?= $(call pc_dir,systemd,systemdsystemunitdir,$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR ?= $(call pc_dir,systemd,sysusersdir,$(PREFIX)/lib/sysusers.d)
+TMPFILESDIR ?= $(call pc_dir,systemd,tmpfilesdir,$(PREFIX)/lib/tmpfiles.d)
+BASHCOMPDIR ?= $(call pc_dir,bash-completion,completionsdir,$(DATADIR)/bash-completion/completions)
 ifdef SAN
 B = build/san
 else
@@ -185,9 +198,24 @@ demo: deps
 	$(MAKE) all
 	sh tests/demo.sh
 
+# Where the files name the installed programs, they name these paths.
+INSTALL_PATHS = sed -e 's|/usr/bin/m365-direct|$(BINDIR)/m365-direct|g' \
+	-e 's|/usr/lib/squid/ext_m365_acl|$(LIBEXECDIR)/ext_m365_acl|g'
+SNIPPETS = $(wildcard configs/squid/*.conf configs/haproxy/*.cfg \
+	configs/nginx/*.conf)
+EXAMPLES = $(wildcard packaging/examples/*)
+
+# The programs, the configuration (never over an existing one), the proxy
+# snippets (for the admin to include: nothing here changes a running
+# proxy), the systemd units with the system user and the state directory
+# they need, the examples and the bash completion.  The Debian package is
+# exactly this (packaging/debian/rules).
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/m365-direct
+		$(DESTDIR)$(SYSCONFDIR)/m365-direct $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/examples \
+		$(addprefix $(DESTDIR)$(DATADIR)/m365-direct/,squid haproxy nginx)
 	install -m 755 $(B)/m365-direct $(DESTDIR)$(BINDIR)/m365-direct
 	install -m 755 $(B)/ext_m365_acl $(DESTDIR)$(LIBEXECDIR)/ext_m365_acl
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -196,9 +224,33 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/m365-direct/m365-direct.conf || \
 		install -m 644 configs/m365-direct.conf \
 		$(DESTDIR)$(SYSCONFDIR)/m365-direct/m365-direct.conf
+	for f in $(SNIPPETS); do \
+		$(INSTALL_PATHS) $$f >$(DESTDIR)$(DATADIR)/m365-direct/$${f#configs/} && \
+		chmod 644 $(DESTDIR)$(DATADIR)/m365-direct/$${f#configs/} || exit 1; \
+	done
+	for u in m365-direct-update.service m365-direct-update.timer; do \
+		$(INSTALL_PATHS) packaging/systemd/$$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	install -m 644 packaging/systemd/m365-direct.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/m365-direct.conf
+	install -m 644 packaging/systemd/m365-direct.tmpfiles \
+		$(DESTDIR)$(TMPFILESDIR)/m365-direct.conf
+	install -m 644 packaging/bash-completion/m365-direct \
+		$(DESTDIR)$(BASHCOMPDIR)/m365-direct
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+# The Debian package (packaging/debian), built in a copy of the tree under
+# build/deb-src so the tree stays clean; the .deb lands in build/.
+deb:
+	sh packaging/build-deb.sh $(VERSION) build
 
 clean:
 	rm -rf build
 
-.PHONY: fuzz all deps check bench demo install clean FORCE
--include $(shell find build -name '*.d' 2>/dev/null)
+.PHONY: fuzz all deps check bench demo install deb clean FORCE
+# The compilers' dependency files (not the package build's copy, whose
+# tmpfiles.d and sysusers.d are directories).
+-include $(shell find build -path build/deb-src -prune -o -name '*.d' -type f \
+	-print 2>/dev/null)

@@ -63,6 +63,7 @@ int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_haproxy_push(struct cli *c, int argc, char **argv);
+int cmd_mirror(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_update(struct cli *c, int argc, char **argv);
 int cmd_config_test(struct cli *c, int argc, char **argv);

@@ -53,6 +53,12 @@ cli_usage(FILE *f)
 "        without proxy authentication and TLS inspection, on a shorter\n"
 "        path than other traffic, to a near front door; is the data\n"
 "        fresh; exit 0 nothing failed, 1 something did, 2 usage error\n"
+"  mirror -o DIR\n"
+"        write the cached data (the state directory's, with its version\n"
+"        and instance) as DIR/version/INSTANCE and DIR/endpoints/INSTANCE,\n"
+"        atomically, the data first: what update reads from base_url =\n"
+"        file://DIR, or from an HTTPS server serving DIR; for a fleet\n"
+"        whose proxies poll one machine instead of Microsoft\n"
 "\n"
 "Options:\n"
 "  -c CONF          configuration file (default " M365_DEFAULT_CONFIG ")\n"
@@ -115,6 +121,7 @@ static const struct command {
 	{ "diff", cmd_diff },
 	{ "export", cmd_export },
 	{ "haproxy-push", cmd_haproxy_push },
+	{ "mirror", cmd_mirror },
 	{ "status", cmd_status },
 	{ "update", cmd_update },
 };

@@ -228,6 +228,38 @@ check_trust(int fd, const char *path, char *err, size_t errlen)
 	return file_trust_path(fd, path, &t, err, errlen);
 }
 
+int
+source_open_cache(const char *state_dir, struct source *src, char *err,
+    size_t errlen)
+{
+	char opened[SOURCE_PATH_MAX];
+	int fd;
+
+	memset(src, 0, sizeof(*src));
+	src->kind = SOURCE_CACHE;
+	if ((size_t)snprintf(src->path, sizeof(src->path), "%s/%s", state_dir,
+	    SOURCE_CACHE_FILE) >= sizeof(src->path)) {
+		snprintf(err, errlen, "%s/%s: %s", state_dir, SOURCE_CACHE_FILE,
+		    strerror(ENAMETOOLONG));
+		return -1;
+	}
+	if ((fd = open_cache(state_dir, src, opened, sizeof(opened))) < 0) {
+		if (errno == ENOENT)
+			snprintf(err, errlen, "no cached data in %s (run "
+			    "m365-direct update first)", state_dir);
+		else
+			snprintf(err, errlen, "%s: %s", src->path,
+			    strerror(errno));
+		return -1;
+	}
+	if (check_trust(fd, opened, err, errlen) != 0) {
+		src->untrusted = true;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Loads the cache or --data file: one open, its identity remembered (a
  * replacement after this is noticed), its trust checked, then read. */
 static struct m365_data *

@@ -78,6 +78,15 @@ int source_data_name_split(const char *name, char *version, size_t vsize,
 struct m365_data *source_load(const char *data_opt, const char *state_dir,
     struct source *src, char *err, size_t errlen);
 
+/* Opens the cache of state_dir the way source_load reads it: the file
+ * endpoints.json links to, by the name read from the link, with that
+ * name's version and instance in *src ("" when endpoints.json is not a
+ * link to a name of ours), refused as source_load refuses a file someone
+ * else could have written (src->untrusted).  Returns the descriptor (the
+ * caller closes it), or -1 with the reason in err. */
+int source_open_cache(const char *state_dir, struct source *src, char *err,
+    size_t errlen);
+
 /* Whether what source_load would choose now differs from src (another file,
  * or the same path replaced or modified), or src was refused as untrusted
  * and no longer is. Cheap: a stat or two (a walk up the path for the

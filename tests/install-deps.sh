@@ -12,9 +12,7 @@ PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
       haproxy socat python3-pacparser libmaxminddb-dev mmdb-bin
       libmaxmind-db-writer-perl
       nginx-light libnginx-mod-http-geoip2 libc-ares-dev dnsmasq nftables
-      mandoc man-db"
-# assess.t writes its test City database with MaxMind's own writer.
-PKGS="$PKGS libmaxmind-db-writer-perl"
+      dpkg-dev debhelper lintian acl man-db mandoc systemd"
 if [ "${1:-}" = fuzz ]; then
 	# clang-14 only recommends the libFuzzer and sanitizer runtimes
 	PKGS="$PKGS clang libclang-rt-14-dev"

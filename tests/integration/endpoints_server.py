@@ -30,6 +30,10 @@ the server's behaviour by rewriting it (atomically); every key is optional:
     hang_seconds     how long "hang" keeps the connection open (30)
     redirect_http    base URL a "redirect-http" fault sends the client to
     redirect_https   the same for "redirect-https"
+    static_root      a directory: GET /static/PATH answers the bytes of
+                     DIR/PATH (query ignored; 404 when there is no such
+                     file), as any static web server serving a directory
+                     written by "m365-direct mirror -o DIR" would
 Requests under /mirror are always answered normally (no fault).
 
 MODE: "ok" (or absent), "500", "503", "404", "429", "status:NNN", "hang"
@@ -180,6 +184,9 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/mirror/"):
             mirror = True
             path = path[len("/mirror"):]
+        if path.startswith("/static/"):
+            self.static(path[len("/static/"):], url)
+            return
         parts = path.split("/")
         kind, instance = "other", None
         if len(parts) == 3 and parts[1] in ("version", "endpoints") and parts[2]:
@@ -208,6 +215,26 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(ctl, kind, instance, mode.replace("flaky:", ""), url)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
+
+    def static(self, rel, url):
+        """A file under the control's static_root, by its path (no "." or
+        ".." segments, nothing outside the directory)."""
+        ctl, _ = read_control()
+        root = ctl.get("static_root")
+        segs = [urllib.parse.unquote(p) for p in rel.split("/")]
+        log({"listener": self.server.name, "method": self.command,
+             "path": url.path, "kind": "static", "query": url.query})
+        body = None
+        if root and all(p not in ("", ".", "..") and "/" not in p for p in segs):
+            try:
+                with open(os.path.join(root, *segs), "rb") as f:
+                    body = f.read()
+            except OSError:
+                body = None
+        if body is None:
+            self.send_body(404, b'{"error":"no such file"}\n')
+        else:
+            self.send_body(200, body)
 
     def answer(self, ctl, kind, instance, mode, url):
         if kind == "other":
