@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 
 #define PROBE_USER_AGENT "m365-direct-assess/" M365_VERSION
 #define PROBE_URL_MAX 300               /* https:// + a host name + / */
@@ -250,30 +251,6 @@ set_options(CURL *h, const struct probe_opts *o, const char *url,
 	set_proxy(h, o);
 }
 
-/* Copies s to out (cut to fit) as text a terminal can take: the server
- * chose it, so anything but printable ASCII and blanks, and '\\', is
- * written \xHH. */
-static void
-printable(const char *s, char *out, size_t size)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 5 <= size; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= ' ' && c < 0x7f && c != '\\') {
-			out[o++] = (char)c;
-			continue;
-		}
-		out[o++] = '\\';
-		out[o++] = 'x';
-		out[o++] = hex[c >> 4];
-		out[o++] = hex[c & 15];
-	}
-	out[o] = '\0';
-}
-
 /* Copies the value of "Key:value" when line starts with key. */
 static void
 cert_field(const char *line, const char *key, char *out, size_t size)
@@ -281,7 +258,9 @@ cert_field(const char *line, const char *key, char *out, size_t size)
 	size_t klen = strlen(key);
 
 	if (strncmp(line, key, klen) == 0 && line[klen] == ':')
-		printable(line + klen + 1, out, size);
+		/* chosen by the server: one line of printable ASCII */
+		log_escape_line(line + klen + 1, strlen(line + klen + 1), out,
+		    size);
 }
 
 /* The server certificate's names, from the chain libcurl kept. */
@@ -355,8 +334,10 @@ probe_run(const struct probe_opts *o, const char *host,
 	rc = curl_easy_perform(h);
 	r->curl_code = (int)rc;
 	if (rc != CURLE_OK) {
-		printable(errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc),
-		    r->error, sizeof(r->error));
+		const char *e = errbuf[0] != '\0' ? errbuf :
+		    curl_easy_strerror(rc);
+
+		log_escape_line(e, strlen(e), r->error, sizeof(r->error));
 	}
 	r->verify_failed = rc == CURLE_PEER_FAILED_VERIFICATION;
 	read_result(h, &t, r);

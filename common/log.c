@@ -52,8 +52,9 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *
-log_escape(const char *s, size_t len, char *buf, size_t size)
+/* Both escapes: bytes from lowest to '~' but '\\' as they are. */
+static const char *
+escape(const char *s, size_t len, char *buf, size_t size, unsigned lowest)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -68,7 +69,7 @@ log_escape(const char *s, size_t len, char *buf, size_t size)
 			o += 3;
 			break;
 		}
-		if (c > ' ' && c < 0x7f && c != '\\') {
+		if (c >= lowest && c < 0x7f && c != '\\') {
 			buf[o++] = (char)c;
 			continue;
 		}
@@ -79,4 +80,16 @@ log_escape(const char *s, size_t len, char *buf, size_t size)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+const char *
+log_escape(const char *s, size_t len, char *buf, size_t size)
+{
+	return escape(s, len, buf, size, ' ' + 1);
+}
+
+const char *
+log_escape_line(const char *s, size_t len, char *buf, size_t size)
+{
+	return escape(s, len, buf, size, ' ');
 }

@@ -16,4 +16,9 @@ void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "..." when it does not fit.  Returns buf.  For text a client chose. */
 const char *log_escape(const char *s, size_t len, char *buf, size_t size);
 
+/* The same, but blanks kept: for text a server or a database chose that
+ * is shown as one line (an AS's organisation, a certificate's issuer). */
+const char *log_escape_line(const char *s, size_t len, char *buf,
+    size_t size);
+
 #endif

@@ -173,35 +173,6 @@ block_len(const struct asn_db *db, bool v4, unsigned netmask)
 	return netmask < 96 ? 96 : (int)netmask;
 }
 
-/* The organisation's name from the database (bytes, not trusted) as one
- * printable line: ASCII from ' ' to '~' as it is, '\\' and any other
- * byte as \xHH, cut with "..." when it does not fit. */
-static void
-org_text(const char *s, size_t len, char *buf, size_t size)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (o + 4 + 4 > size) {         /* room for "\xHH" and "..." */
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c >= ' ' && c < 0x7f && c != '\\') {
-			buf[o++] = (char)c;
-			continue;
-		}
-		buf[o++] = '\\';
-		buf[o++] = 'x';
-		buf[o++] = hex[c >> 4];
-		buf[o++] = hex[c & 15];
-	}
-	buf[o] = '\0';
-}
-
 /* The value at key of the record e; 0 with v->has_data false when the
  * record has no such key (libmaxminddb says "path does not match"). */
 static int
@@ -248,7 +219,9 @@ read_origin(MMDB_entry_s *e, struct asn_origin *o, char *err, size_t errlen)
 	if (get_key(e, "autonomous_system_organization", &v, err, errlen) != 0)
 		return -1;
 	if (v.has_data && v.type == MMDB_DATA_TYPE_UTF8_STRING)
-		org_text(v.utf8_string, v.data_size, o->org, sizeof(o->org));
+		/* the organisation's name (bytes, not trusted) as one line */
+		log_escape_line(v.utf8_string, v.data_size, o->org,
+		    sizeof(o->org));
 	return 0;
 }
 
