@@ -29,7 +29,9 @@
 # measurement), E2E_CONNS (16 connections).
 set -u
 M365_ROOT=${M365_ROOT:-$(pwd)}
+# shellcheck source=tests/integration/lib-squid.sh
 . "$M365_ROOT/tests/integration/lib-squid.sh"
+# shellcheck disable=SC2034 # ls_skip reads it
 LS_SKIP_FMT='e2e: skipped: %s\n'
 if [ -z "${LS_IN_NETNS:-}" ]; then
 	command -v wrk >/dev/null 2>&1 || ls_skip "wrk not installed"
@@ -190,6 +192,7 @@ route() {
 	curl -s -g -m 10 -x "http://127.0.0.1:$1" "http://$2/"
 }
 bad=0
+_port=""
 for c in $CONFIGS; do
 	eval "_port=\$PORT_$c"
 	for h in outlook.office365.com "[2603:1006::10]" site1.example.com 192.0.2.10; do
