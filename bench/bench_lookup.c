@@ -1,10 +1,13 @@
 /* bench_lookup.c - nanoseconds per matcher_lookup() for host names and IP
  * literals (port unknown, default policy), next to the obvious way to do it:
  * one anchored, caseless, JIT-compiled PCRE2 alternation of every URL
- * pattern of the data.  Prints the median of several rounds; the last line
- * ("result ...") is for bench/run. */
+ * pattern of the data, and next to two floors on the same texts (issue
+ * 12): inet_pton() for the IP literals, one pass of a fast hash (FxHash,
+ * a word at a time) over the host names' bytes.  Prints the median of
+ * several rounds; the last line ("result ...") is for bench/run. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
+#include <arpa/inet.h>
 #include <pcre2.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,7 +35,7 @@ struct baseline {
 	size_t n_patterns;
 };
 
-enum engine { ENGINE_OURS, ENGINE_BASELINE };
+enum engine { ENGINE_OURS, ENGINE_BASELINE, ENGINE_FLOOR };
 
 struct engines {
 	const struct m365_rules *rules;
@@ -183,12 +186,59 @@ run_baseline(const struct baseline *b, const struct mix_query *q, size_t n,
 	return acc;
 }
 
+/* FxHash (rustc's), 8 bytes at a time: about the cheapest pass over the
+ * bytes a hash table of names would need. */
+static uint64_t
+fx_hash(const char *p, size_t n)
+{
+	uint64_t h = 0, w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (((h << 5) | (h >> 59)) ^ w) * 0x517cc1b727220a95u;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	return (((h << 5) | (h >> 59)) ^ w) * 0x517cc1b727220a95u;
+}
+
+/* The floor of a lookup: inet_pton() of an IP literal (brackets of an
+ * IPv6 one stripped), one hash pass over a name. */
+static uint64_t
+run_floor(const struct mix_query *q, size_t n, size_t reps)
+{
+	unsigned char a[16];
+	char buf[INET6_ADDRSTRLEN + 2];
+	uint64_t acc = 0;
+
+	for (size_t k = 0; k < reps; k++)
+		for (size_t i = 0; i < n; i++) {
+			const char *t = q[i].text;
+			size_t len = q[i].len;
+
+			if (q[i].kind != MIX_IP) {
+				acc += fx_hash(t, len);
+				continue;
+			}
+			if (t[0] == '[' && len >= 2 && len - 2 < sizeof(buf)) {
+				memcpy(buf, t + 1, len - 2);
+				buf[len - 2] = '\0';
+				t = buf;
+			}
+			acc += (uint64_t)inet_pton(q[i].v6 ? AF_INET6 : AF_INET,
+			    t, a) + a[0];
+		}
+	return acc;
+}
+
 static uint64_t
 run(const struct engines *e, enum engine which, const struct mix_query *q,
     size_t n, size_t reps)
 {
 	if (which == ENGINE_OURS)
 		return run_ours(e->rules, q, n, reps);
+	if (which == ENGINE_FLOOR)
+		return run_floor(q, n, reps);
 	return run_baseline(e->base, q, n, reps);
 }
 
@@ -304,14 +354,15 @@ describe(const struct m365_data *d, const struct baseline *b,
 	    count[MIX_IP], mix_kind_name(MIX_IP), inside);
 }
 
-/* Measures every group; fills ours[] and base[] (base only for names). */
+/* Measures every group; fills ours[], base[] (base only for names) and
+ * floor[]. */
 static int
 measure_all(const struct engines *e, const struct mix *m, unsigned rounds,
-    double *ours, double *base)
+    double *ours, double *base, double *floor)
 {
 	printf("median of %u rounds, ns per lookup (port unknown):\n", rounds);
-	printf("  %-20s %8s %6s %10s %8s\n", "", "queries", "ours",
-	    "baseline", "ratio");
+	printf("  %-20s %8s %6s %10s %8s %7s %9s\n", "", "queries", "ours",
+	    "baseline", "ratio", "floor", "ours/flr");
 	for (int g = 0; g < G_COUNT; g++) {
 		size_t n;
 		struct mix_query *q = pick(m, (enum group)g, &n);
@@ -321,13 +372,16 @@ measure_all(const struct engines *e, const struct mix *m, unsigned rounds,
 		ours[g] = measure(e, ENGINE_OURS, q, n, rounds);
 		base[g] = g < G_IPS ? measure(e, ENGINE_BASELINE, q, n,
 		    rounds) : 0;
+		floor[g] = measure(e, ENGINE_FLOOR, q, n, rounds);
 		if (g < G_IPS)
-			printf("  %-20s %8zu %6.1f %10.1f %7.1fx\n",
+			printf("  %-20s %8zu %6.1f %10.1f %7.1fx %7.1f %8.1fx\n",
 			    group_label[g], n, ours[g], base[g],
-			    ours[g] > 0 ? base[g] / ours[g] : 0);
+			    ours[g] > 0 ? base[g] / ours[g] : 0, floor[g],
+			    floor[g] > 0 ? ours[g] / floor[g] : 0);
 		else
-			printf("  %-20s %8zu %6.1f %10s %8s\n",
-			    group_label[g], n, ours[g], "-", "-");
+			printf("  %-20s %8zu %6.1f %10s %8s %7.1f %8.1fx\n",
+			    group_label[g], n, ours[g], "-", "-", floor[g],
+			    floor[g] > 0 ? ours[g] / floor[g] : 0);
 		free(q);
 	}
 	return 0;
@@ -359,7 +413,7 @@ bench(const char *path, unsigned rounds, const struct m365_data *d,
 	struct baseline b;
 	struct mix m;
 	struct engines e = { r, &b };
-	double ours[G_COUNT], base[G_COUNT];
+	double ours[G_COUNT], base[G_COUNT], floor[G_COUNT];
 	size_t bad;
 	int rc = 1;
 
@@ -375,12 +429,16 @@ bench(const char *path, unsigned rounds, const struct m365_data *d,
 	bad = cross_check(&e, &m);
 	printf("cross-check: %zu of %zu queries disagree with the baseline "
 	    "(names) or a linear prefix scan (IPs)\n", bad, m.n);
-	if (measure_all(&e, &m, rounds, ours, base) == -1)
+	if (measure_all(&e, &m, rounds, ours, base, floor) == -1)
 		goto cleanup;
 	printf("result host_ns=%.2f baseline_ns=%.2f host_ratio=%.2f "
-	    "ip_ns=%.2f ip4_ns=%.2f ip6_ns=%.2f disagree=%zu\n",
+	    "ip_ns=%.2f ip4_ns=%.2f ip6_ns=%.2f disagree=%zu "
+	    "hash_ns=%.2f host_floor_ratio=%.2f pton_ns=%.2f "
+	    "ip_floor_ratio=%.2f\n",
 	    ours[G_HOSTS], base[G_HOSTS], base[G_HOSTS] / ours[G_HOSTS],
-	    ours[G_IPS], ours[G_V4], ours[G_V6], bad);
+	    ours[G_IPS], ours[G_V4], ours[G_V6], bad, floor[G_HOSTS],
+	    ours[G_HOSTS] / floor[G_HOSTS], floor[G_IPS],
+	    ours[G_IPS] / floor[G_IPS]);
 	rc = 0;
 cleanup:
 	mix_free(&m);

@@ -11,7 +11,7 @@ PKGS="build-essential pkg-config libcjson-dev libpcre2-dev libcmocka-dev
       squid-openssl curl python3 perl iproute2 procps time
       haproxy socat python3-pacparser libmaxminddb-dev mmdb-bin
       libmaxmind-db-writer-perl
-      nginx-light libnginx-mod-http-geoip2 libc-ares-dev dnsmasq nftables
+      nginx-light libnginx-mod-http-geoip2 wrk libc-ares-dev dnsmasq nftables
       dpkg-dev debhelper lintian acl man-db mandoc systemd"
 if [ "${1:-}" = fuzz ]; then
 	# clang-14 only recommends the libFuzzer and sanitizer runtimes
