@@ -4,7 +4,11 @@ package Tap;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT = qw(ok skip diag slurp spew spawn_piped exit_code tap_done);
+use File::Path qw(remove_tree);
+use File::Temp qw(tempdir);
+use POSIX qw(:sys_wait_h);
+use Time::HiRes ();
+our @EXPORT = qw(ok skip diag slurp spew spawn_piped run_cmd exit_code tap_done);
 
 my ($count, $failed) = (0, 0);
 
@@ -66,6 +70,44 @@ sub spawn_piped {
     }
     close $c_in; close $c_out;
     return ($pid, $p_out, $p_in);
+}
+
+# run_cmd(argv => [prog, args...], %options): runs a program to its end
+# with its stdout and stderr in files, killed after timeout seconds (60);
+# returns { rc, sig, out, err, secs, cmd, timed_out } (rc -1 when killed).
+# Options: in => text for stdin, else stdin => a file (/dev/null); env =>
+# { NAME => value } and umask => for the child only; dir_mode => for the
+# directory the output goes to (0700; a program that drops privileges and
+# must reach files beside it needs more).
+sub run_cmd {
+    my (%o) = @_;
+    my $d = tempdir('m365-run-XXXXXX', TMPDIR => 1);
+    chmod $o{dir_mode}, $d if defined $o{dir_mode};
+    my $stdin = $o{stdin} // '/dev/null';
+    if (defined $o{in}) { $stdin = "$d/in"; spew($stdin, $o{in}) }
+    my $t0 = Time::HiRes::time();
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        umask($o{umask}) if defined $o{umask};
+        @ENV{ keys %{ $o{env} || {} } } = values %{ $o{env} || {} };
+        open(STDIN, '<', $stdin) or die "$stdin: $!";
+        open(STDOUT, '>', "$d/out") or die;
+        open(STDERR, '>', "$d/err") or die;
+        exec(@{ $o{argv} }) or exit 127;
+    }
+    my $limit = $o{timeout} // 60;
+    my $w;
+    while (($w = waitpid($pid, WNOHANG)) == 0 && Time::HiRes::time() - $t0 < $limit) {
+        Time::HiRes::sleep(0.01);
+    }
+    my $timed_out = $w == 0;
+    if ($timed_out) { kill 'KILL', $pid; waitpid($pid, 0) }
+    my $r = { rc => $timed_out ? -1 : exit_code($?), sig => $? & 127,
+        out => slurp("$d/out"), err => slurp("$d/err"),
+        secs => Time::HiRes::time() - $t0, cmd => join(' ', @{ $o{argv} }),
+        timed_out => $timed_out };
+    remove_tree($d);
+    return $r;
 }
 
 # The exit code in a wait status ($? after waitpid) as the shell gives

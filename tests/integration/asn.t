@@ -55,20 +55,7 @@ for my $need ($CLI, $HELPER) {
 my $RUNS = 0;
 sub run {
     my ($argv, $in) = @_;
-    my $d = "$TMP/run" . ++$RUNS;
-    mkdir $d or die "$d: $!";
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open(STDIN, '<', $in // '/dev/null') or die;
-        open(STDOUT, '>', "$d/out") or die;
-        open(STDERR, '>', "$d/err") or die;
-        exec(@$argv) or exit 127;
-    }
-    my ($t0, $w) = (time, 0);
-    while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < 60) { sleep 0.005 }
-    if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    return { rc => $w == 0 ? -1 : exit_code($?), out => slurp("$d/out"),
-        err => slurp("$d/err"), cmd => join(' ', @$argv) };
+    return run_cmd(argv => $argv, stdin => $in);
 }
 
 sub show {

@@ -36,25 +36,9 @@ for my $bin ($CLI, $ACL) {
 
 
 # run($prog, [args], $stdin): { rc, out, err }; rc -1 when it hung
-my $RUNS = 0;
 sub run {
     my ($prog, $args, $input) = @_;
-    my $d = "$TMP/run" . ++$RUNS;
-    mkdir $d or die;
-    spew("$d/in", $input // '');
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open(STDIN, '<', "$d/in") or die;
-        open(STDOUT, '>', "$d/out") or die;
-        open(STDERR, '>', "$d/err") or die;
-        exec($prog, @$args) or exit 127;
-    }
-    my $t0 = time;
-    my $w;
-    while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < 60) { sleep 0.01 }
-    if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    my $rc = $w == 0 ? -1 : exit_code($?);
-    return { rc => $rc, out => slurp("$d/out"), err => slurp("$d/err") };
+    return run_cmd(argv => [ $prog, @$args ], in => $input // '');
 }
 sub cli { my (@args) = @_; return run($CLI, \@args) }
 sub show { my ($r) = @_; return ("exit $r->{rc}", "stdout: $r->{out}", "stderr: $r->{err}") }

@@ -63,25 +63,9 @@ unless ($GEOIP2) {
 
 
 # run([argv], stdin_file): { rc, out, err }, killed after 60 s.
-my $RUNS = 0;
 sub run {
     my ($argv, $in) = @_;
-    my $d = "$TMP/run" . ++$RUNS;
-    mkdir $d or die "$d: $!";
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open(STDIN, '<', $in // '/dev/null') or die;
-        open(STDOUT, '>', "$d/out") or die;
-        open(STDERR, '>', "$d/err") or die;
-        exec(@$argv) or exit 127;
-    }
-    my ($t0, $w) = (time, 0);
-    while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < 60) { sleep 0.005 }
-    if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    my $r = { rc => $w == 0 ? -1 : exit_code($?), out => slurp("$d/out"), err => slurp("$d/err") };
-    unlink("$d/out", "$d/err");
-    rmdir $d;
-    return $r;
+    return run_cmd(argv => $argv, stdin => $in);
 }
 sub show { my ($r) = @_; return ("exit $r->{rc}", "stdout: " . substr($r->{out}, 0, 2000), "stderr: $r->{err}") }
 

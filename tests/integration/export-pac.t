@@ -44,21 +44,9 @@ if (system($PY, '-c', 'import pacparser') != 0) {
 
 
 # run([argv], $stdin): { rc, out, err }
-my $RUNS = 0;
 sub run {
     my ($argv, $input) = @_;
-    my $d = "$TMP/run" . ++$RUNS;
-    mkdir $d or die;
-    spew("$d/in", $input // '');
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open(STDIN, '<', "$d/in") or die;
-        open(STDOUT, '>', "$d/out") or die;
-        open(STDERR, '>', "$d/err") or die;
-        exec(@$argv) or exit 127;
-    }
-    waitpid($pid, 0);
-    return { rc => exit_code($?), out => slurp("$d/out"), err => slurp("$d/err") };
+    return run_cmd(argv => $argv, in => $input // '');
 }
 sub show { my ($r) = @_; return ("exit $r->{rc}", "stdout: $r->{out}", "stderr: $r->{err}") }
 

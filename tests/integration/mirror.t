@@ -58,25 +58,10 @@ my ($V1, $V2) = ('2025110700', '2025112000');
 delete @ENV{qw(http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
     no_proxy NO_PROXY)};
 
-my $RUNS = 0;
 # run(@argv): { rc, out, err, cmd }, at most 60 s
 sub run {
     my (@argv) = @_;
-    my $d = "$TMP/run" . ++$RUNS;
-    mkdir $d or die;
-    my $t0 = time;
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open(STDIN, '<', '/dev/null');
-        open(STDOUT, '>', "$d/out") or die;
-        open(STDERR, '>', "$d/err") or die;
-        exec(@argv) or exit 127;
-    }
-    my $w;
-    while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < 60) { sleep 0.01 }
-    if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    return { rc => $w == 0 ? -1 : exit_code($?), out => slurp("$d/out"),
-        err => slurp("$d/err"), cmd => join(' ', @argv) };
+    return run_cmd(argv => [@argv]);
 }
 sub show { my ($r) = @_; return ("command: $r->{cmd}", "exit $r->{rc}", "stdout: $r->{out}", "stderr: $r->{err}") }
 

@@ -51,26 +51,10 @@ sub vis {
 my $RUNS = 0;
 sub run {
     my ($args, $input, $timeout) = @_;
-    $timeout //= 60;
-    my $d = "$TMP/run" . ++$RUNS;
-    mkdir $d or die "$d: $!";
-    open(my $in, '>', "$d/in") or die; binmode $in; print $in $input; close $in;
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open(STDIN, '<', "$d/in") or die;
-        open(STDOUT, '>', "$d/out") or die;
-        open(STDERR, '>', "$d/err") or die;
-        exec($ACL, @$args) or exit 127;
-    }
-    my $t0 = time;
-    my $w;
-    while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < $timeout) { sleep 0.02 }
-    my $timed_out = $w == 0;
-    if ($timed_out) { kill 'KILL', $pid; waitpid($pid, 0) }
-    my $out = slurp("$d/out");
-    return { rc => $timed_out ? -1 : exit_code($?), sig => $? & 127, out => $out,
-        err => slurp("$d/err"), ans => [ split /\n/, $out, -1 ],
-        timed_out => $timed_out };
+    my $r = run_cmd(argv => [ $ACL, @$args ], in => $input,
+        timeout => $timeout // 60);
+    $r->{ans} = [ split /\n/, $r->{out}, -1 ];
+    return $r;
 }
 
 # Every answer is LF-terminated; returns the answer lines (without LF).

@@ -60,26 +60,11 @@ for my $bin ($CLI, $ACL) {
 # =========================================================================
 # Running things
 # =========================================================================
-my $RUNS = 0;
 # run([argv], %o): { rc, out, err, secs }; rc -1 when it hung (o{timeout})
 sub run {
     my ($argv, %o) = @_;
-    my $d = "$TMP/run" . ++$RUNS;
-    mkdir $d or die;
-    chmod 0755, $d;
-    my $t0 = time;
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open(STDIN, '<', '/dev/null');
-        open(STDOUT, '>', "$d/out") or die;
-        open(STDERR, '>', "$d/err") or die;
-        exec(@$argv) or exit 127;
-    }
-    my $w;
-    while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < ($o{timeout} // 30)) { sleep 0.01 }
-    if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    return { rc => $w == 0 ? -1 : exit_code($?), out => slurp("$d/out"), err => slurp("$d/err"),
-        secs => time - $t0, cmd => join(' ', @$argv) };
+    return run_cmd(argv => $argv, timeout => $o{timeout} // 30,
+        dir_mode => 0755);
 }
 sub cli { return run([ $CLI, '-c', '/dev/null', @_ ]) }
 sub show {

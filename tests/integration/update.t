@@ -198,28 +198,10 @@ sub log_excerpt {
 # =========================================================================
 # Running the command
 # =========================================================================
-my $RUNS = 0;
 # run(\@argv, env => {...}, umask => N, timeout => S): { rc, out, err, secs, cmd }
 sub run {
     my ($argv, %o) = @_;
-    my $d = "$TMP/run" . ++$RUNS;
-    mkdir $d or die;
-    my $t0 = time;
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        umask($o{umask}) if defined $o{umask};
-        @ENV{ keys %{ $o{env} || {} } } = values %{ $o{env} || {} };
-        open(STDIN, '<', '/dev/null');
-        open(STDOUT, '>', "$d/out") or die;
-        open(STDERR, '>', "$d/err") or die;
-        exec(@$argv) or exit 127;
-    }
-    my $limit = $o{timeout} // 60;
-    my $w;
-    while (($w = waitpid($pid, WNOHANG)) == 0 && time - $t0 < $limit) { sleep 0.01 }
-    if ($w == 0) { kill 'KILL', $pid; waitpid($pid, 0) }
-    return { rc => $w == 0 ? -1 : exit_code($?), out => slurp("$d/out"),
-        err => slurp("$d/err"), secs => time - $t0, cmd => join(' ', @$argv) };
+    return run_cmd(argv => $argv, %o);
 }
 
 sub show {
