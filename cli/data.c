@@ -31,21 +31,20 @@ fall_back(struct cli *c, struct source *src, const char *what, char *err,
 	return r;
 }
 
-/* The ASN cross-check update would have run on d, when a database is
- * configured; returns -1 after saying why when it refuses the data. */
+/* The ASN cross-check update would have run on d under the settings u,
+ * when a database is configured; returns -1 after saying why when it
+ * refuses the data. */
 static int
-asn_refuses(struct cli *c, const struct source *src,
-    const struct m365_data *d, const char *what)
+asn_refuses(struct cli *c, const struct m365_update *u,
+    const struct source *src, const struct m365_data *d, const char *what)
 {
-	struct m365_update u;
 	struct asn_check_opts ao;
 	struct asn_report r;
 	int rc;
 
-	update_settings(&u, &c->cfg);
-	if (u.asn_database == NULL)
+	if (u->asn_database == NULL)
 		return 0;
-	update_asn_opts(&ao, &u, &c->cfg.policy, src->instance);
+	update_asn_opts(&ao, u, &c->cfg.policy, src->instance);
 	asn_check_data(&ao, d, &r);
 	rc = r.fails ? -1 : 0;
 	if (rc != 0)
@@ -83,7 +82,7 @@ cli_compile(struct cli *c, struct source *src, const char *what)
 		endpoints_free(d);
 		return NULL;
 	}
-	if (src->kind == SOURCE_CACHE && asn_refuses(c, src, d, what) != 0) {
+	if (src->kind == SOURCE_CACHE && asn_refuses(c, &u, src, d, what) != 0) {
 		endpoints_free(d);
 		return NULL;
 	}
