@@ -17,6 +17,7 @@ use warnings;
 use FindBin;
 use lib $FindBin::Bin;
 use Tap;
+use Stand;
 use Cwd qw(getcwd);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
@@ -65,48 +66,14 @@ sub run {
 }
 sub show { my ($r) = @_; return ("command: $r->{cmd}", "exit $r->{rc}", "stdout: $r->{out}", "stderr: $r->{err}") }
 
-# quiet(@cmd): true on exit 0, output to $TMP/openssl.log
-sub quiet {
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open(STDIN, '<', '/dev/null');
-        open(STDOUT, '>>', "$TMP/openssl.log") or exit 127;
-        open(STDERR, '>&', \*STDOUT);
-        exec(@_) or exit 127;
-    }
-    waitpid($pid, 0);
-    return $? == 0;
-}
-
 # ------------------------------------------------------------ certificates
-my @EC = ('-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes');
-spew("$TMP/server.ext", "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-    . "extendedKeyUsage=serverAuth\n");
-ok(quiet('openssl', 'req', '-x509', @EC, '-keyout', "$TMP/ca.key", '-out', "$TMP/ca.pem",
-        '-days', '2', '-subj', '/CN=m365-direct mirror test CA',
-        '-addext', 'basicConstraints=critical,CA:TRUE',
-        '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
-    && quiet('openssl', 'req', @EC, '-keyout', "$TMP/server.key", '-out', "$TMP/server.csr",
-        '-subj', '/CN=127.0.0.1')
-    && quiet('openssl', 'x509', '-req', '-in', "$TMP/server.csr", '-CA', "$TMP/ca.pem",
-        '-CAkey', "$TMP/ca.key", '-CAcreateserial', '-out', "$TMP/server.pem", '-days', '2',
-        '-extfile', "$TMP/server.ext"),
+ok(make_ca($TMP, 'ca', 'm365-direct mirror test CA', "$TMP/openssl.log")
+    && make_cert($TMP, 'server', 'ca', 'IP:127.0.0.1', "$TMP/openssl.log"),
     'openssl made a test CA and a server certificate for 127.0.0.1', slurp("$TMP/openssl.log"));
 
 # ------------------------------------------------------------------ server
 my $CONTROL = "$TMP/control.json";
 my $SLOG    = "$TMP/server.log";
-my $SERVER_PID;
-END {
-    my $rc = $?;
-    if ($SERVER_PID) {
-        kill 'TERM', $SERVER_PID;
-        my $t = time;
-        sleep 0.05 while waitpid($SERVER_PID, WNOHANG) == 0 && time - $t < 5;
-        kill 'KILL', $SERVER_PID if waitpid($SERVER_PID, WNOHANG) == 0;
-    }
-    $? = $rc;
-}
 sub control {
     my (%c) = @_;
     spew("$CONTROL.tmp", JSON::PP->new->canonical->encode(\%c));
@@ -114,20 +81,12 @@ sub control {
 }
 my $M = "$TMP/mirror";           # what the mirror host writes, the server serves
 control(latest => $V1, data => $WW, static_root => $M);
-$SERVER_PID = fork() // die "fork: $!";
-if ($SERVER_PID == 0) {
-    open(STDIN, '<', '/dev/null');
-    open(STDOUT, '>', "$TMP/server.out") or exit 127;
-    open(STDERR, '>&', \*STDOUT);
-    exec($PY, $SERVER, '--control', $CONTROL, '--log', $SLOG, '--port-file', "$TMP/ports",
-        '--listen', "good=tls,$TMP/server.pem,$TMP/server.key") or exit 127;
-}
 my $PORT;
 {
-    my $t = time;
-    sleep 0.05 while !-e "$TMP/ports" && time - $t < 15 && waitpid($SERVER_PID, WNOHANG) == 0;
-    my $ports = eval { decode_json(slurp("$TMP/ports")) };
-    $PORT = ref $ports eq 'HASH' ? $ports->{good} : undef;
+    my $ports = start_server(python => $PY, server => $SERVER,
+        control => $CONTROL, log => $SLOG, dir => $TMP,
+        listen => [ "good=tls,$TMP/server.pem,$TMP/server.key" ]);
+    $PORT = $ports ? $ports->{good} : undef;
     if (!$PORT) {
         print "not ok 2 - endpoints_server.py started\n1..2\n";
         diag(slurp("$TMP/server.out"));

@@ -18,6 +18,7 @@ use warnings;
 use FindBin;
 use lib $FindBin::Bin;
 use Tap;
+use Stand;
 use Cwd qw(getcwd);
 use File::Basename qw(dirname);
 use File::Copy qw(copy);
@@ -75,42 +76,12 @@ delete @ENV{qw(http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 my $PKI = "$TMP/pki";
 mkdir $PKI or die;
 
-# quiet(@cmd): runs a command, its output to $TMP/openssl.log; true on exit 0
-sub quiet {
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open(STDIN, '<', '/dev/null');
-        open(STDOUT, '>>', "$TMP/openssl.log") or exit 127;
-        open(STDERR, '>&', \*STDOUT);
-        exec(@_) or exit 127;
-    }
-    waitpid($pid, 0);
-    return $? == 0;
-}
-
-sub make_ca {
-    my ($name, $cn) = @_;
-    return quiet('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-        '-nodes', '-keyout', "$PKI/$name.key", '-out', "$PKI/$name.pem", '-days', '2',
-        '-subj', "/CN=$cn", '-addext', 'basicConstraints=critical,CA:TRUE',
-        '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-}
-
-sub make_cert {
-    my ($name, $ca, $san) = @_;
-    spew("$PKI/$name.ext", "subjectAltName=$san\nbasicConstraints=CA:FALSE\n"
-        . "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n");
-    return quiet('openssl', 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-            '-keyout', "$PKI/$name.key", '-out', "$PKI/$name.csr", '-subj', "/CN=$name")
-        && quiet('openssl', 'x509', '-req', '-in', "$PKI/$name.csr", '-CA', "$PKI/$ca.pem",
-            '-CAkey', "$PKI/$ca.key", '-CAcreateserial', '-out', "$PKI/$name.pem", '-days', '2',
-            '-extfile', "$PKI/$name.ext");
-}
-
-my $pki_ok = make_ca('ca', 'm365-direct test CA') && make_ca('rogue', 'rogue CA')
-    && make_cert('good', 'ca', 'IP:127.0.0.1,DNS:localhost')
-    && make_cert('untrusted', 'rogue', 'IP:127.0.0.1,DNS:localhost')
-    && make_cert('wrongname', 'ca', 'DNS:wrong-name.example.invalid');
+my $OSSL = "$TMP/openssl.log";
+my $pki_ok = make_ca($PKI, 'ca', 'm365-direct test CA', $OSSL)
+    && make_ca($PKI, 'rogue', 'rogue CA', $OSSL)
+    && make_cert($PKI, 'good', 'ca', 'IP:127.0.0.1,DNS:localhost', $OSSL)
+    && make_cert($PKI, 'untrusted', 'rogue', 'IP:127.0.0.1,DNS:localhost', $OSSL)
+    && make_cert($PKI, 'wrongname', 'ca', 'DNS:wrong-name.example.invalid', $OSSL);
 ok($pki_ok, 'openssl made a test CA, a server certificate for 127.0.0.1 and localhost, '
     . 'one from a rogue CA and one for another name', slurp("$TMP/openssl.log"));
 my $CA = "$PKI/ca.pem";
@@ -120,39 +91,23 @@ my $CA = "$PKI/ca.pem";
 # =========================================================================
 my $CONTROL = "$TMP/control.json";
 my $SLOG    = "$TMP/server.log";
-my ($SERVER_PID, $MOUNTED, %PORT);
+my ($MOUNTED, %PORT);
 
 END {
     my $rc = $?;
-    if ($SERVER_PID) {
-        kill 'TERM', $SERVER_PID;
-        my $t = time;
-        sleep 0.05 while waitpid($SERVER_PID, WNOHANG) == 0 && time - $t < 5;
-        kill 'KILL', $SERVER_PID if waitpid($SERVER_PID, WNOHANG) == 0;
-    }
     system('umount', $MOUNTED) if $MOUNTED;
     $? = $rc;
 }
 
 spew($CONTROL, '{}');
-$SERVER_PID = fork() // die "fork: $!";
-if ($SERVER_PID == 0) {
-    open(STDIN, '<', '/dev/null');
-    open(STDOUT, '>', "$TMP/server.out") or exit 127;
-    open(STDERR, '>&', \*STDOUT);
-    exec($PY, $SERVER, '--control', $CONTROL, '--log', $SLOG, '--port-file', "$TMP/ports",
-        '--listen', "good=tls,$PKI/good.pem,$PKI/good.key",
-        '--listen', "untrusted=tls,$PKI/untrusted.pem,$PKI/untrusted.key",
-        '--listen', "wrongname=tls,$PKI/wrongname.pem,$PKI/wrongname.key",
-        '--listen', 'plain=plain',
-        '--listen', 'proxy=proxy',
-        '--listen', 'authproxy=proxy,m365user:s3cret') or exit 127;
-}
 {
-    my $t = time;
-    sleep 0.05 while !-e "$TMP/ports" && time - $t < 15 && waitpid($SERVER_PID, WNOHANG) == 0;
-    my $ports = eval { decode_json(slurp("$TMP/ports")) };
-    %PORT = %$ports if ref $ports eq 'HASH';
+    my $ports = start_server(python => $PY, server => $SERVER,
+        control => $CONTROL, log => $SLOG, dir => $TMP, listen => [
+            "good=tls,$PKI/good.pem,$PKI/good.key",
+            "untrusted=tls,$PKI/untrusted.pem,$PKI/untrusted.key",
+            "wrongname=tls,$PKI/wrongname.pem,$PKI/wrongname.key",
+            'plain=plain', 'proxy=proxy', 'authproxy=proxy,m365user:s3cret' ]);
+    %PORT = %$ports if $ports;
     if (!$PORT{good}) {
         print "1..1\nnot ok 1 - endpoints_server.py started\n";
         diag(slurp("$TMP/server.out"));
