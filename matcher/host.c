@@ -1,7 +1,10 @@
 /* host.c - see host.h. */
 #include "host.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#include "lanes.h"
 
 /* Character classes, for one pass over a query that lower-cases it and
  * finds out what it can be.  C_UPPER is 0x20 so that c | (class & C_UPPER)
@@ -73,6 +76,92 @@ scan(const char *in, size_t len, char *out, bool glob, unsigned *classes)
 	if (long_label && !glob)
 		return "label longer than 63 characters";
 	return NULL;
+}
+
+/* The same check for a query of at most HOST_LABEL_MAX_LEN characters
+ * (no label can be too long then), the usual case, 16 bytes at a time
+ * (lanes.h): each byte class is a lane mask; dots also become a bit mask,
+ * from which the empty labels and the last label are read without
+ * another pass.  What it finds out about a query: */
+struct shape {
+	const char *why;        /* scan's answer */
+	size_t last;            /* where its last label starts */
+	bool maybe_ip;          /* a ':', or no letter, '-' or '_' */
+};
+
+/* The masks of a query while scan_short reads it. */
+struct lanes {
+	lanes16 bad, word, colon;
+	uint64_t dots;          /* bit i: a dot at i */
+};
+
+/* Lower-cases the 16 bytes *v of a query and adds their classes to l;
+ * returns their dots, bit i for lane i. */
+static uint32_t
+scan_chunk(bytes16 *v, struct lanes *l)
+{
+	lanes16 w, dot;
+
+	*v |= (bytes16)((*v >= 'A') & (*v <= 'Z')) & 0x20;
+	w = ((*v >= 'a') & (*v <= 'z')) | (*v == '-') | (*v == '_');
+	dot = *v == '.';
+	l->bad |= ~(w | dot | ((*v >= '0') & (*v <= '9')));
+	l->word |= w;
+	l->colon |= *v == ':';
+	return lane_bits(dot);
+}
+
+/* scan(in, len, out, false, ...) for 0 < len <= HOST_LABEL_MAX_LEN; out
+ * must have room for max(len + 1, 16) bytes.  Every byte is read straight
+ * from the input, in chunks that may overlap (the same bytes twice change
+ * no mask), so that no load waits on a store. */
+static void
+scan_short(const char *in, size_t len, char *out, struct shape *s)
+{
+	struct lanes l = { { 0 }, { 0 }, { 0 }, 0 };
+	bytes16 v;
+	uint64_t w[2];
+	uint32_t dots;
+
+	if (len >= 16) {
+		/* 16 bytes at a time, the last chunk ending at len */
+		for (size_t o = 0;; o += 16) {
+			if (o > len - 16)
+				o = len - 16;
+			memcpy(&v, in + o, sizeof(v));
+			dots = scan_chunk(&v, &l);
+			memcpy(out + o, &v, sizeof(v));
+			l.dots |= (uint64_t)dots << o;
+			if (o == len - 16)
+				break;
+		}
+	} else if (len >= 8) {
+		/* the first 8 bytes and the last 8 */
+		memcpy(&w[0], in, 8);
+		memcpy(&w[1], in + len - 8, 8);
+		memcpy(&v, w, sizeof(v));
+		dots = scan_chunk(&v, &l);
+		memcpy(w, &v, sizeof(v));
+		memcpy(out, &w[0], 8);
+		memcpy(out + len - 8, &w[1], 8);
+		l.dots = (dots & 0xff) | (uint64_t)(dots >> 8) << (len - 8);
+	} else {
+		/* after the end, digits: a class that changes no answer */
+		memset(&v, '0', sizeof(v));
+		memcpy(&v, in, len);
+		l.dots = scan_chunk(&v, &l);
+		memcpy(out, &v, sizeof(v));
+	}
+	out[len] = '\0';
+	s->maybe_ip = lanes_any(l.colon) || !lanes_any(l.word);
+	s->last = l.dots == 0 ? 0 : (size_t)(64 - __builtin_clzll(l.dots));
+	if (lanes_any(l.bad))
+		s->why = "character not allowed in a host name";
+	else if ((l.dots & 1) != 0 || (l.dots & l.dots >> 1) != 0 ||
+	    s->last == len)
+		s->why = "empty label";
+	else
+		s->why = NULL;
 }
 
 static void
@@ -178,7 +267,8 @@ host_normalise(const char *in, size_t len, struct host_query *q)
 {
 	const char *why, *last;
 	unsigned seen;
-	bool dot = false;
+	struct shape s = { NULL, 0, true };
+	bool dot = false, scanned = false, starts_ip;
 
 	q->reason = NULL;
 	q->len = 0;
@@ -205,18 +295,34 @@ host_normalise(const char *in, size_t len, struct host_query *q)
 		set_invalid(q, "host name longer than 253 characters");
 		return;
 	}
+	starts_ip = (in[0] >= '0' && in[0] <= '9') || in[0] == ':';
 	/* addresses first, straight from the input: the parsers reject a
-	 * name within a character or two */
-	if (may_be_ip(in[0]) && ip_parse(in, len, &q->addr, &q->v4) == 0) {
+	 * name within a character or two.  But a name starting with a hex
+	 * letter ("cdn", "autodiscover") is checked first, and parsed as an
+	 * address only when it may be one: a ':', or only digits and dots */
+	if (len <= HOST_LABEL_MAX_LEN && !starts_ip) {
+		scan_short(in, len, q->name, &s);
+		scanned = true;
+	}
+	if ((!scanned || s.maybe_ip) && may_be_ip(in[0]) &&
+	    ip_parse(in, len, &q->addr, &q->v4) == 0) {
 		if (dot) {      /* no resolver agrees on what "1.2.3.4." is */
 			set_invalid(q, "IP address with a trailing dot");
 			return;
 		}
 		q->kind = HOST_IP;
+		q->name[0] = '\0';     /* scan_short wrote it */
 		return;
 	}
-	why = scan(in, len, q->name, false, &seen);
-	last = host_last_label(q->name, len);
+	if (len <= HOST_LABEL_MAX_LEN) {
+		if (!scanned)
+			scan_short(in, len, q->name, &s);
+		why = s.why;
+		last = q->name + s.last;
+	} else {
+		why = scan(in, len, q->name, false, &seen);
+		last = host_last_label(q->name, len);
+	}
 	/* a number starts with a digit: most names are done at "c" of com */
 	if (why == NULL && *last >= '0' && *last <= '9' &&
 	    host_label_is_numeric(last, false))

@@ -216,6 +216,114 @@ test_normalise(void **state)
 	}
 }
 
+/* The rules of host_normalise for a query without brackets, written out
+ * the slow, obvious way (one character at a time, ip_parse tried first
+ * whenever the query may start an address), as the model its 16-bytes-
+ * at-a-time check of short queries must agree with: kind, reason and
+ * normalised name. */
+static void
+model_normalise(const char *in, size_t len, struct host_query *q)
+{
+	size_t start = 0;
+	bool dot = len > 0 && in[len - 1] == '.';
+	const char *why = NULL;
+
+	memset(q, 0, sizeof(*q));
+	q->kind = HOST_INVALID;
+	len -= dot;
+	if (len == 0) {
+		q->reason = "empty host";
+		return;
+	}
+	if (len > HOST_NAME_MAX_LEN) {
+		q->reason = "host name longer than 253 characters";
+		return;
+	}
+	if (strchr("0123456789abcdefABCDEF:", in[0]) != NULL &&
+	    ip_parse(in, len, &q->addr, &q->v4) == 0) {
+		if (dot)
+			q->reason = "IP address with a trailing dot";
+		else
+			q->kind = HOST_IP;
+		return;
+	}
+	for (size_t i = 0; i <= len; i++) {
+		char c = i < len ? in[i] : '.';
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 'a' - 'A');
+		q->name[i] = c;
+		if (c == '.') {
+			if (why == NULL && i == start)
+				why = "empty label";
+			if (why == NULL && i - start > HOST_LABEL_MAX_LEN)
+				why = "label longer than 63 characters";
+			start = i + 1;
+		} else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_')) {
+			q->reason = "character not allowed in a host name";
+			return;
+		}
+	}
+	q->name[len] = '\0';
+	if (why == NULL && host_label_is_numeric(host_last_label(q->name, len),
+	    false))
+		why = "not a host name: the last label is a number, so "
+		    "resolvers read it as an IPv4 address";
+	if (why != NULL) {
+		q->reason = why;
+		return;
+	}
+	q->len = len;
+	q->kind = HOST_NAME;
+}
+
+/* Random queries of 1..80 bytes from characters that matter (cases,
+ * digits that may make an address, dots that may make empty labels, bytes
+ * no host name has), most of them short enough for the fast check, 40%
+ * of them a real name with one byte changed: host_normalise agrees with
+ * the model on every one. */
+static void
+test_normalise_model(void **state)
+{
+	static const char alphabet[] = "aAfFxzZ09.-_:/* \x80\xff";
+	struct suite_rng rng = { 0x6e6f726dU };
+	char in[96];
+
+	(void)state;
+	for (unsigned n = 0; n < 200000; n++) {
+		size_t len = 1 + suite_rng_below(&rng, n % 4 == 0 ? 80 : 40);
+		struct host_query got, want;
+
+		if (suite_rng_below(&rng, 10) < 4) {
+			for (size_t i = 0; i < len; i++)
+				in[i] = i % 7 == 6 ? '.' : (char)('a' + i % 26);
+			in[suite_rng_below(&rng, (unsigned)len)] =
+			    alphabet[suite_rng_below(&rng, sizeof(alphabet) - 1)];
+		} else {
+			for (size_t i = 0; i < len; i++)
+				in[i] = alphabet[suite_rng_below(&rng,
+				    sizeof(alphabet) - 1)];
+		}
+		host_normalise(in, len, &got);
+		model_normalise(in, len, &want);
+		if (got.kind != want.kind ||
+		    (got.kind == HOST_INVALID && strcmp(got.reason,
+		    want.reason) != 0) ||
+		    (got.kind == HOST_NAME && (got.len != want.len ||
+		    strcmp(got.name, want.name) != 0)) ||
+		    (got.kind == HOST_IP && (got.addr.hi != want.addr.hi ||
+		    got.addr.lo != want.addr.lo || got.v4 != want.v4))) {
+			char shown[400];
+
+			suite_show(in, len, shown, sizeof(shown));
+			fail_msg("\"%s\": kind %d (%s), model %d (%s)", shown,
+			    got.kind, got.reason ? got.reason : got.name,
+			    want.kind, want.reason ? want.reason : want.name);
+		}
+	}
+}
+
 /* The long-name rows, built at run time. */
 struct long_case {
 	const char *in;
@@ -587,6 +695,9 @@ main(void)
 		    strlen(long_cases[i].in), i < 4 ? "name" : "label",
 		    long_cases[i].kind == HOST_NAME ? "name" : "invalid");
 	suite_add(&s, test_normalise_huge, NULL, "normalise 100000-byte input");
+	suite_add(&s, test_normalise_model, NULL,
+	    "normalise agrees with a one-character-at-a-time model on 200000 "
+	    "random queries of 1..80 bytes");
 	suite_add(&s, test_normalise_mapped_same, NULL,
 	    "normalise: IPv4 and IPv4-mapped forms give one address");
 	for (size_t i = 0; i < sizeof(pat_cases) / sizeof(pat_cases[0]); i++) {

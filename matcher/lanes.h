@@ -1,0 +1,40 @@
+/* lanes.h - 16 bytes at a time, for the loops every query runs through
+ * (host.c's check of a query, names.c's choice of a trie edge): GCC's
+ * vector extensions, which clang has too, give SIMD code where the
+ * architecture has SIMD and plain code where not, from one source.  A
+ * comparison gives a lane mask: each lane 0 or -1. */
+#ifndef M365_LANES_H
+#define M365_LANES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+typedef signed char lanes16 __attribute__((vector_size(16)));
+
+/* Bit i of the result: whether lane i of m is set.  The multiply gathers
+ * the low bit of each byte of a word into its top byte. */
+static inline uint32_t
+lane_bits(lanes16 m)
+{
+	uint64_t w[2];
+
+	memcpy(w, &m, sizeof(w));
+	w[0] &= 0x0101010101010101u;
+	w[1] &= 0x0101010101010101u;
+	return (uint32_t)((w[0] * 0x0102040810204080u) >> 56) |
+	    (uint32_t)((w[1] * 0x0102040810204080u) >> 56) << 8;
+}
+
+/* Whether any lane of m is set. */
+static inline bool
+lanes_any(lanes16 m)
+{
+	uint64_t w[2];
+
+	memcpy(w, &m, sizeof(w));
+	return (w[0] | w[1]) != 0;
+}
+
+#endif
