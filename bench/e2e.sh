@@ -23,7 +23,11 @@
 # Then updates under load: during a steady load, three data changes, the
 # way each approach must apply them: ttl0's helpers see a new data file
 # (renamed into place) and reload by themselves (--reload-interval 1);
-# static exports again and runs "squid -k reconfigure".
+# static exports again and runs "squid -k reconfigure".  Each such run
+# has a twin without any change (calm): the requests over 2x the steady
+# p99 that the changes add are those of the run with changes minus those
+# of its calm twin (the slowest request of a few seconds of load is noise
+# even with no change at all).
 #
 # Environment: M365_BUILD (build/rel), E2E_ROUNDS (3), E2E_SECONDS (5 per
 # measurement), E2E_CONNS (16 connections).
@@ -85,13 +89,26 @@ request = function()
 	local h = hosts[(i % #hosts) + 1]
 	return wrk.format("GET", "http://" .. h .. "/", { ["Host"] = h })
 end
+-- How many requests took longer than us microseconds: wrk gives
+-- percentiles only, so the largest p whose percentile is at most us,
+-- by bisection, then n * (100 - p) / 100.
+local function slower(latency, n, us)
+	if us == nil or n == 0 or latency.max <= us then return 0 end
+	local lo, hi = 0, 100
+	for _ = 1, 60 do
+		local mid = (lo + hi) / 2
+		if latency:percentile(mid) <= us then lo = mid else hi = mid end
+	end
+	return math.floor(n * (100 - lo) / 100 + 0.5)
+end
 done = function(summary, latency, requests)
 	local e = summary.errors
-	io.write(string.format("result rps=%.1f p50=%.3f p99=%.3f p999=%.3f max=%.3f n=%d failed=%d\n",
+	io.write(string.format("result rps=%.1f p50=%.3f p99=%.3f p999=%.3f max=%.3f n=%d failed=%d slow=%d\n",
 	    summary.requests / (summary.duration / 1e6),
 	    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
 	    latency:percentile(99.9) / 1000, latency.max / 1000, summary.requests,
-	    e.connect + e.read + e.write + e.status + e.timeout))
+	    e.connect + e.read + e.write + e.status + e.timeout,
+	    slower(latency, summary.requests, tonumber(os.getenv("E2E_SLOW_US")))))
 end
 EOF
 } >"$LS_DIR/mix.lua"
@@ -208,9 +225,11 @@ done
 [ "$bad" = 0 ] || exit 1
 echo "routes checked: Microsoft 365 direct, others to the parent (noacl: all to the parent)"
 
-# load NAME SECONDS: one wrk run against Squid NAME; its result line.
+# load NAME SECONDS [SLOW_MS]: one wrk run against Squid NAME; its result
+# line, whose slow= counts the requests slower than SLOW_MS (0 without).
 load() {
 	eval "_port=\$PORT_$1"
+	E2E_SLOW_US=$(awk -v ms="${3:-}" 'BEGIN { if (ms != "") printf "%d", ms * 1000 }') \
 	wrk -t1 -c"$CONNS" -d"$2"s --timeout 10s -s "$LS_DIR/mix.lua" \
 	    "http://127.0.0.1:$_port/" | grep '^result '
 }
@@ -252,12 +271,21 @@ change() {
 	esac
 }
 USECS=$((3 * 3 + 2))
+# A request "slow" is one over 2x its Squid's steady p99; the same load
+# without any change (calm) says how many a run has anyway, so what an
+# update adds is the difference, median against median.
+SLOW_ttl0=$(awk -v p="$(med ttl0 p99)" 'BEGIN { printf "%.3f", 2 * p }')
+SLOW_static=$(awk -v p="$(med static p99)" 'BEGIN { printf "%.3f", 2 * p }')
 echo
-echo "updates under load: ${USECS}s of load, 3 data changes 3 s apart, $ROUNDS rounds interleaved"
+echo "updates under load: ${USECS}s of load, 3 data changes 3 s apart, and the same load without a change (calm), $ROUNDS rounds interleaved;"
+echo "slow: requests over 2x the steady p99 (ttl0 $SLOW_ttl0 ms, static $SLOW_static ms)"
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	for c in ttl0 static; do
-		load "$c" "$USECS" >"$R/upd-$c.$r" &
+		eval "_slow=\$SLOW_$c"
+		load "$c" "$USECS" "$_slow" >"$R/calm-$c.$r"
+		printf '  round %s %-13s %s\n' "$r" "$c calm" "$(sed 's/^result //' "$R/calm-$c.$r")"
+		load "$c" "$USECS" "$_slow" >"$R/upd-$c.$r" &
 		_w=$!
 		sleep 2
 		k=1
@@ -267,15 +295,16 @@ while [ $r -le "$ROUNDS" ]; do
 			k=$((k + 1))
 		done
 		wait "$_w"
-		printf '  round %s %-8s %s\n' "$r" "$c" "$(sed 's/^result //' "$R/upd-$c.$r")"
+		printf '  round %s %-13s %s\n' "$r" "$c changes" "$(sed 's/^result //' "$R/upd-$c.$r")"
 	done
 	r=$((r + 1))
 done
 grep -c "reload failed" "$LS_DIR/ttl0/cache.log" | sed 's/^/helper reloads failed: /'
-printf '%-16s %12s %9s %10s %9s %7s\n' approach "req/s" "p99 ms" "p99.9 ms" "max ms" failed
+printf '%-16s %10s %9s %10s %9s %7s %6s %6s\n' approach "req/s" "p99 ms" "p99.9 ms" "max ms" failed slow calm
 for c in ttl0 static; do
-	printf '%-16s %12s %9s %10s %9s %7s\n' "$c" "$(med "upd-$c" rps)" "$(med "upd-$c" p99)" \
-	    "$(med "upd-$c" p999)" "$(med "upd-$c" max)" "$(med "upd-$c" failed)"
+	printf '%-16s %10s %9s %10s %9s %7s %6s %6s\n' "$c" "$(med "upd-$c" rps)" "$(med "upd-$c" p99)" \
+	    "$(med "upd-$c" p999)" "$(med "upd-$c" max)" "$(med "upd-$c" failed)" \
+	    "$(med "upd-$c" slow)" "$(med "calm-$c" slow)"
 done
 
 # For bench/run's summary.
@@ -283,5 +312,8 @@ echo "e2e rps_noacl=$(med noacl rps) rps_ttl0=$(med ttl0 rps) rps_shipped=$(med 
     "rps_static=$(med static rps) rps_echo0=$(med echo0 rps) p99_ttl0=$(med ttl0 p99) p99_static=$(med static p99)" \
     "upd_max_ttl0=$(med upd-ttl0 max) upd_p999_ttl0=$(med upd-ttl0 p999)" \
     "upd_max_static=$(med upd-static max) upd_p999_static=$(med upd-static p999)" \
+    "upd_slow_ttl0=$(med upd-ttl0 slow) calm_slow_ttl0=$(med calm-ttl0 slow) calm_max_ttl0=$(med calm-ttl0 max)" \
+    "upd_slow_static=$(med upd-static slow) calm_slow_static=$(med calm-static slow)" \
+    "slow_ms_ttl0=$SLOW_ttl0 slow_ms_static=$SLOW_static" \
     "upd_failed_ttl0=$(for f in "$R"/upd-ttl0.*; do val failed <"$f"; done | awk '{ s += $1 } END { print s + 0 }')" \
     "upd_failed_static=$(for f in "$R"/upd-static.*; do val failed <"$f"; done | awk '{ s += $1 } END { print s + 0 }')"
