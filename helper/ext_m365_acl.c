@@ -364,7 +364,7 @@ memo_key(const struct helper *h, const char *line, size_t len,
 	if (h->memo == NULL)
 		return false;
 	if (h->concurrency) {
-		id_len = proto_line_id(line, len);
+		id_len = proto_line_id_wide(line, len);
 		if (id_len == 0 || id_len == len)
 			return false;
 		*prefix = id_len + 1;   /* the ID and its space */
@@ -586,8 +586,9 @@ handle_line(struct helper *h, const char *line, size_t len)
 /* The bounded line reader: what is in the input buffer, and the channel
  * ID of a line too long to keep, drained up to its LF. */
 struct reader {
-	/* slack past IN_CAP: memo keys and IDs are read as whole words */
-	char in[IN_CAP + MEMO_KEY_MAX + PROTO_MAX_ID + 8];
+	/* slack past IN_CAP: memo keys (after an ID and its space) and IDs
+	 * are read as whole words */
+	char in[IN_CAP + PROTO_MAX_ID + 1 + MEMO_KEY_MAX + PROTO_ID_SLACK];
 	size_t len;
 	bool draining;
 	char id[PROTO_MAX_ID];

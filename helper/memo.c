@@ -86,21 +86,29 @@ memo_clear(struct memo *m)
 void
 memo_key_make(struct memo_key *k, const char *text, size_t len)
 {
-	uint64_t h = len;
+	uint64_t h = len, w;
+	size_t full = len / 8, i;
 
-	/* whole words, the bytes past len masked off: no branch on len */
-	for (size_t i = 0; i < MEMO_KEY_WORDS; i++) {
-		size_t left = len > 8 * i ? len - 8 * i : 0;
-		uint64_t w, mask;
-
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-		mask = left >= 8 ? UINT64_MAX : ~(UINT64_MAX >> (8 * left));
-#else
-		mask = left >= 8 ? UINT64_MAX : (((uint64_t)1 << (8 * left)) - 1);
-#endif
-		memcpy(&w, text + 8 * i, 8);
-		k->w[i] = w & mask;
+	/* whole words, the bytes past len masked off in the last */
+	for (i = 0; i < full; i++) {
+		memcpy(&k->w[i], text + 8 * i, 8);
 		h = ((h << 23) | (h >> 41)) ^ k->w[i];
+	}
+	if (i < MEMO_KEY_WORDS) {
+		size_t left = len - 8 * i;
+
+		memcpy(&w, text + 8 * i, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w &= left == 0 ? 0 : ~(UINT64_MAX >> (8 * left));
+#else
+		w &= ((uint64_t)1 << (8 * left)) - 1;
+#endif
+		k->w[i] = w;
+		h = ((h << 23) | (h >> 41)) ^ w;
+		for (i++; i < MEMO_KEY_WORDS; i++) {
+			k->w[i] = 0;
+			h = (h << 23) | (h >> 41);
+		}
 	}
 	h *= 0x9e3779b97f4a7c15u;
 	k->hash = h ^ (h >> 32);

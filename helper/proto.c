@@ -1,6 +1,7 @@
 /* proto.c - see proto.h. */
 #include "proto.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "parse.h"
@@ -102,6 +103,47 @@ proto_line_id(const char *line, size_t len)
 	while (n < len && n <= PROTO_MAX_ID && line[n] != ' ')
 		n++;
 	return is_id(line, n) ? n : 0;
+}
+
+/* The bytes of the 8 at p (as a little- or big-endian word would hold
+ * them) that are not '0'..'9', as the high bit of each byte: no byte
+ * carries into the next, since each sum stays below 0x100. */
+static uint64_t
+non_digits(const char *p)
+{
+	const uint64_t high = 0x8080808080808080u, low7 = 0x7f7f7f7f7f7f7f7fu;
+	uint64_t w, t, ge0, gt9;
+
+	memcpy(&w, p, 8);
+	t = w & low7;
+	ge0 = (t + 0x5050505050505050u) & high;         /* >= '0' */
+	gt9 = (t + 0x4646464646464646u) & high;         /* > '9' */
+	return ~(ge0 & ~gt9 & ~(w & high)) & high;
+}
+
+size_t
+proto_line_id_wide(const char *line, size_t len)
+{
+	size_t n = 0;
+
+	_Static_assert(PROTO_ID_SLACK >= PROTO_MAX_ID + 1 &&
+	    PROTO_ID_SLACK % 8 == 0, "the words cover an ID and its space");
+	/* the first byte that is not a digit, in the words of the slack */
+	for (; n < PROTO_ID_SLACK; n += 8) {
+		uint64_t m = non_digits(line + n);
+
+		if (m != 0) {
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			n += (size_t)__builtin_clzll(m) / 8;
+#else
+			n += (size_t)__builtin_ctzll(m) / 8;
+#endif
+			break;
+		}
+	}
+	if (n >= len)           /* digits to the end: all of it the ID */
+		return len <= PROTO_MAX_ID ? len : 0;
+	return n > 0 && n <= PROTO_MAX_ID && line[n] == ' ' ? n : 0;
 }
 
 /* The next space-separated token of line[*pos..len). */

@@ -56,6 +56,12 @@ int proto_parse_line(const struct proto_fields *f, bool concurrency,
  * returns its length (0 when it is not a valid ID). */
 size_t proto_line_id(const char *line, size_t len);
 
+/* proto_line_id for a line with PROTO_ID_SLACK bytes readable from its
+ * start whatever len is (the helper's input buffer has them), 8 bytes at
+ * a time: the memo's path, run on every line. */
+#define PROTO_ID_SLACK 24
+size_t proto_line_id_wide(const char *line, size_t len);
+
 /* Writes the answer for the connection id to out (at least
  * PROTO_MAX_ANSWER bytes), LF-terminated; returns its length.
  * m365_category is "custom" when only extra_direct made it direct;

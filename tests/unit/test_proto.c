@@ -326,6 +326,43 @@ test_line_id(void **state)
 	assert_int_equal(proto_line_id(c->line, strlen(c->line)), c->want);
 }
 
+/* proto_line_id_wide, the memo's word-at-a-time reading of the ID,
+ * against proto_line_id on the rows above and on random lines (digits,
+ * spaces, bytes just outside '0'..'9', bytes with the high bit set) of
+ * 0..30 bytes, followed by random slack it must not take for the line. */
+static void
+test_line_id_wide(void **state)
+{
+	static const char alphabet[] = "0123456789 /:a\x80\xb0\xb9-";
+	struct suite_rng rng = { 0x6c696e65U };
+	char buf[64 + PROTO_ID_SLACK];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(id_cases) / sizeof(id_cases[0]); i++) {
+		size_t len = strlen(id_cases[i].line);
+
+		memset(buf, '7', sizeof(buf));
+		memcpy(buf, id_cases[i].line, len);
+		assert_int_equal(proto_line_id_wide(buf, len), id_cases[i].want);
+	}
+	for (unsigned n = 0; n < 200000; n++) {
+		size_t len = suite_rng_below(&rng, 31);
+		bool digits = suite_rng_below(&rng, 2) == 0;
+
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = digits && i < len && suite_rng_below(&rng, 8) != 0 ?
+			    (char)('0' + suite_rng_below(&rng, 10)) :
+			    alphabet[suite_rng_below(&rng, sizeof(alphabet) - 1)];
+		if (proto_line_id_wide(buf, len) != proto_line_id(buf, len)) {
+			char shown[200];
+
+			suite_show(buf, len, shown, sizeof(shown));
+			fail_msg("\"%s\": wide %zu, bytewise %zu", shown,
+			    proto_line_id_wide(buf, len), proto_line_id(buf, len));
+		}
+	}
+}
+
 /* --- answers ----------------------------------------------------------- */
 
 static struct m365_match
@@ -680,6 +717,8 @@ main(void)
 		suite_add(&s, test_line_id, (void *)&id_cases[i],
 		    "proto_line_id \"%s\" -> %zu", id_cases[i].line,
 		    id_cases[i].want);
+	suite_add(&s, test_line_id_wide, NULL, "proto_line_id_wide agrees "
+	    "with proto_line_id on 200000 random lines and their slack");
 	for (size_t i = 0; i < sizeof(answer_cases) / sizeof(answer_cases[0]);
 	    i++)
 		suite_add(&s, test_answer, &answer_cases[i], "answer: %s",
