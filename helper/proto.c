@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lanes.h"
 #include "parse.h"
 
 int
@@ -41,11 +42,13 @@ proto_parse_fields(const char *spec, struct proto_fields *f, const char **why)
 	return 0;
 }
 
-/* Decodes %XX escapes of s[0..len) into out (PROTO_MAX_VALUE bytes). */
+/* Decodes %XX escapes of s[0..len) into out (PROTO_MAX_VALUE bytes);
+ * escaped: whether s has a '%' at all. */
 static int
-decode(const char *s, size_t len, char *out, size_t *olen, const char **why)
+decode(const char *s, size_t len, bool escaped, char *out, size_t *olen,
+    const char **why)
 {
-	const char *pct = memchr(s, '%', len);
+	const char *pct = escaped ? memchr(s, '%', len) : NULL;
 	size_t n;
 
 	if (len >= PROTO_MAX_VALUE) {
@@ -146,10 +149,51 @@ proto_line_id_wide(const char *line, size_t len)
 	return n > 0 && n <= PROTO_MAX_ID && line[n] == ' ' ? n : 0;
 }
 
-/* The next space-separated token of line[*pos..len). */
+/* Where the token at line[p..len) ends (its first ' ', else len), and in
+ * *pct whether a '%' comes before: 16 bytes at a time (lanes.h), every
+ * read within the line; the last chunk ends at len, its lanes before p
+ * shifted out. */
+static size_t
+token_end(const char *line, size_t p, size_t len, bool *pct)
+{
+	uint32_t sp = 0, pc = 0;
+	bytes16 v;
+
+	for (; len - p >= 16; p += 16) {
+		memcpy(&v, line + p, sizeof(v));
+		sp = lane_bits(v == ' ');
+		pc = lane_bits(v == '%');
+		if (sp != 0)
+			break;
+		*pct |= pc != 0;
+	}
+	if (sp == 0 && p < len) {
+		if (len >= 16) {
+			unsigned before = 16 - (unsigned)(len - p);
+
+			memcpy(&v, line + len - 16, sizeof(v));
+			sp = lane_bits(v == ' ') >> before;
+			pc = lane_bits(v == '%') >> before;
+		} else {
+			for (size_t i = p; i < len; i++) {
+				sp |= (uint32_t)(line[i] == ' ') << (i - p);
+				pc |= (uint32_t)(line[i] == '%') << (i - p);
+			}
+		}
+	}
+	if (sp == 0) {
+		*pct |= pc != 0;
+		return len;
+	}
+	*pct |= (pc & ((sp & (0u - sp)) - 1)) != 0;    /* before the space */
+	return p + (size_t)__builtin_ctz(sp);
+}
+
+/* The next space-separated token of line[*pos..len); *pct: whether it
+ * has a '%'. */
 static bool
 next_token(const char *line, size_t len, size_t *pos, const char **tok,
-    size_t *tlen)
+    size_t *tlen, bool *pct)
 {
 	size_t p = *pos;
 
@@ -158,8 +202,8 @@ next_token(const char *line, size_t len, size_t *pos, const char **tok,
 	if (p == len)
 		return false;
 	*tok = line + p;
-	while (p < len && line[p] != ' ')
-		p++;
+	*pct = false;
+	p = token_end(line, p, len, pct);
 	*tlen = (size_t)(line + p - *tok);
 	*pos = p;
 	return true;
@@ -187,7 +231,7 @@ proto_parse_line(const struct proto_fields *f, bool concurrency,
 {
 	size_t pos = 0, tlen, vlen;
 	const char *tok;
-	bool have_host = false;
+	bool have_host = false, pct = false;
 
 	req->id = NULL;
 	req->id_len = 0;
@@ -196,7 +240,8 @@ proto_parse_line(const struct proto_fields *f, bool concurrency,
 	req->has_sni = false;
 	req->port = -1;
 	if (concurrency) {
-		if (!next_token(line, len, &pos, &tok, &tlen) || !is_id(tok, tlen)) {
+		if (!next_token(line, len, &pos, &tok, &tlen, &pct) ||
+		    !is_id(tok, tlen)) {
 			*why = "invalid channel ID";
 			return -1;
 		}
@@ -204,7 +249,8 @@ proto_parse_line(const struct proto_fields *f, bool concurrency,
 		req->id_len = tlen;
 	}
 	/* tokens beyond the list (Squid's implicit %DATA "-") are ignored */
-	for (size_t i = 0; i < f->n && next_token(line, len, &pos, &tok, &tlen);
+	for (size_t i = 0; i < f->n && next_token(line, len, &pos, &tok, &tlen,
+	    &pct);
 	    i++) {
 		char val[PROTO_MAX_VALUE];
 		char *dst = f->role[i] == PROTO_HOST ? req->host :
@@ -212,7 +258,7 @@ proto_parse_line(const struct proto_fields *f, bool concurrency,
 
 		if (f->role[i] == PROTO_SKIP)
 			continue;
-		if (decode(tok, tlen, dst, &vlen, why) != 0)
+		if (decode(tok, tlen, pct, dst, &vlen, why) != 0)
 			return -1;
 		if (f->role[i] == PROTO_PORT) {
 			if (parse_port(val, vlen, &req->port, why) != 0)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "matcher.h"
@@ -298,6 +299,115 @@ test_long_value(void **state)
 	assert_int_equal(proto_parse_line(&f, false, line, 3 * n, &req, &why),
 	    -1);
 	free(line);
+}
+
+/* The tokens of line[0..len) as the protocol has them (runs of spaces
+ * between), the slow obvious way: the model proto_parse_line's 16-bytes-
+ * at-a-time token scan must agree with.  Returns how many, up to max. */
+static size_t
+model_tokens(const char *line, size_t len, const char **tok, size_t *tlen,
+    size_t max)
+{
+	size_t n = 0, i = 0;
+
+	while (n < max) {
+		while (i < len && line[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		tok[n] = line + i;
+		while (i < len && line[i] != ' ')
+			i++;
+		tlen[n] = (size_t)(line + i - tok[n]);
+		n++;
+	}
+	return n;
+}
+
+/* Random lines "ID host port" with runs of spaces, tokens of 0..40
+ * bytes on both sides of the scan's 16-byte chunks, '%' escapes good and
+ * bad, cut at random: proto_parse_line finds the host and port the model
+ * tokens give, and fails exactly when the model says it must. */
+static void
+test_line_model(void **state)
+{
+	static const char alphabet[] = "abc.-0123456789%%%  4aF";
+	struct suite_rng rng = { 0x746f6b6eU };
+	struct proto_fields f;
+	const char *why;
+	char line[160];
+
+	(void)state;
+	assert_int_equal(proto_parse_fields("host,port", &f, &why), 0);
+	for (unsigned n = 0; n < 200000; n++) {
+		size_t len = 0, nt, tlen[3], cut;
+		const char *tok[3];
+		struct proto_request req;
+		int rc;
+
+		for (int t = 0; t < 3; t++) {
+			size_t k = suite_rng_below(&rng, t == 1 ? 41 : 8);
+
+			for (size_t sp = 1 + suite_rng_below(&rng, 3); sp > 0 &&
+			    t > 0; sp--)
+				line[len++] = ' ';
+			for (size_t i = 0; i < k; i++)
+				line[len++] = t == 0 ? (char)('0' +
+				    suite_rng_below(&rng, 10)) : alphabet[
+				    suite_rng_below(&rng, sizeof(alphabet) - 1)];
+		}
+		cut = suite_rng_below(&rng, 8) == 0 ?
+		    suite_rng_below(&rng, (unsigned)len + 1) : len;
+		nt = model_tokens(line, cut, tok, tlen, 3);
+		rc = proto_parse_line(&f, true, line, cut, &req, &why);
+		if (nt < 2 || tlen[0] > PROTO_MAX_ID ||
+		    strspn(tok[0], "0123456789") < tlen[0]) {
+			if (rc != -1)
+				fail_msg("line %u: parsed with %zu tokens", n, nt);
+			continue;
+		}
+		/* the host as the model decodes it */
+		{
+			char want[64];
+			size_t w = 0;
+			bool bad = false;
+
+			for (size_t i = 0; i < tlen[1]; i++) {
+				if (tok[1][i] != '%') {
+					want[w++] = tok[1][i];
+					continue;
+				}
+				if (i + 2 >= tlen[1] ||
+				    !isxdigit((unsigned char)tok[1][i + 1]) ||
+				    !isxdigit((unsigned char)tok[1][i + 2])) {
+					bad = true;
+					break;
+				}
+				want[w++] = (char)strtol((char[]){ tok[1][i + 1],
+				    tok[1][i + 2], '\0' }, NULL, 16);
+				i += 2;
+			}
+			if (bad) {
+				if (rc != -1 || strcmp(why, "invalid %-escape") != 0)
+					fail_msg("line %u \"%.*s\": a bad escape parsed (%d, %s)",
+					    n, (int)cut, line, rc, rc ? why : "");
+				continue;
+			}
+			if (w == 1 && want[0] == '-') {
+				if (rc != -1)
+					fail_msg("line %u: \"-\" taken as a host", n);
+				continue;
+			}
+			if (rc == -1 && nt == 3)
+				continue;       /* the port, checked below */
+			if (rc != 0)
+				fail_msg("line %u: %s", n, why);
+			assert_memory_equal(req.id, tok[0], tlen[0]);
+			assert_int_equal(req.id_len, tlen[0]);
+			assert_int_equal(req.host_len, w);
+			assert_memory_equal(req.host, want, w);
+		}
+	}
 }
 
 struct id_case {
@@ -717,6 +827,8 @@ main(void)
 		suite_add(&s, test_line_id, (void *)&id_cases[i],
 		    "proto_line_id \"%s\" -> %zu", id_cases[i].line,
 		    id_cases[i].want);
+	suite_add(&s, test_line_model, NULL, "proto_line_parse agrees with "
+	    "a bytewise tokenizer on 200000 random lines");
 	suite_add(&s, test_line_id_wide, NULL, "proto_line_id_wide agrees "
 	    "with proto_line_id on 200000 random lines and their slack");
 	for (size_t i = 0; i < sizeof(answer_cases) / sizeof(answer_cases[0]);

@@ -1,5 +1,5 @@
 /* lanes.h - 16 bytes at a time, for the loops every query runs through
- * (host.c's check of a query, names.c's choice of a trie edge): GCC's
+ * (host.c's check of a query, proto.c's split of a request line): GCC's
  * vector extensions, which clang has too, give SIMD code where the
  * architecture has SIMD and plain code where not, from one source.  A
  * comparison gives a lane mask: each lane 0 or -1. */
