@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "lanes.h"
 
 /* --- host_normalise ---------------------------------------------------- */
 
@@ -321,6 +322,31 @@ test_normalise_model(void **state)
 			    got.kind, got.reason ? got.reason : got.name,
 			    want.kind, want.reason ? want.reason : want.name);
 		}
+	}
+}
+
+/* lanes.h's two ways to turn a lane mask into bits (SSE2's one
+ * instruction here, the multiply elsewhere) agree on random masks and on
+ * every single lane, so the way x86-64 does not build is checked too. */
+static void
+test_lane_bits(void **state)
+{
+	struct suite_rng rng = { 0x6c616e65U };
+
+	(void)state;
+	for (unsigned n = 0; n < 100000 + 16; n++) {
+		lanes16 m;
+		uint32_t want = 0;
+
+		for (unsigned i = 0; i < 16; i++) {
+			bool on = n < 16 ? i == n : suite_rng_below(&rng, 2) != 0;
+
+			m[i] = on ? -1 : 0;
+			want |= (uint32_t)on << i;
+		}
+		assert_int_equal(lane_bits(m), want);
+		assert_int_equal(lane_bits_portable(m), want);
+		assert_int_equal(lanes_any(m), want != 0);
 	}
 }
 
@@ -695,6 +721,8 @@ main(void)
 		    strlen(long_cases[i].in), i < 4 ? "name" : "label",
 		    long_cases[i].kind == HOST_NAME ? "name" : "invalid");
 	suite_add(&s, test_normalise_huge, NULL, "normalise 100000-byte input");
+	suite_add(&s, test_lane_bits, NULL,
+	    "lane masks to bits, both ways, 100016 masks");
 	suite_add(&s, test_normalise_model, NULL,
 	    "normalise agrees with a one-character-at-a-time model on 200000 "
 	    "random queries of 1..80 bytes");
