@@ -129,13 +129,29 @@ candidates(const struct memo *m, const struct memo_key *k, size_t *bucket)
 {
 	const uint16_t *tags;
 	uint16_t t = key_tag(k);
-	unsigned found = 0;
 
 	*bucket = (k->hash & m->mask) * MEMO_WAYS;
 	tags = &m->tags[*bucket];
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && MEMO_WAYS == 4
+	/* the four tags in one word: a way's 16 bits are zero in y exactly
+	 * when its tag is t, and then (and only then) the sum leaves its top
+	 * bit clear (no way carries into the next: each sum stays below
+	 * 0x10000) */
+	const uint64_t low15 = 0x7fff7fff7fff7fffu;
+	uint64_t x, y, z;
+
+	memcpy(&x, tags, sizeof(x));
+	y = x ^ (t * 0x0001000100010001u);
+	z = ~(((y & low15) + low15) | y) & ~low15;
+	return (unsigned)((z >> 15 & 1) | (z >> 30 & 2) | (z >> 45 & 4) |
+	    (z >> 60 & 8));
+#else
+	unsigned found = 0;
+
 	for (unsigned w = 0; w < MEMO_WAYS; w++)
 		found |= (unsigned)(tags[w] == t) << w;
 	return found;
+#endif
 }
 
 void
@@ -197,17 +213,26 @@ void
 memo_put(struct memo *m, const struct memo_key *k, const char *answer,
     size_t alen)
 {
-	size_t bucket = (k->hash & m->mask) * MEMO_WAYS;
+	size_t bucket;
+	unsigned found = candidates(m, k, &bucket), w = MEMO_WAYS;
 	struct slot *s;
-	unsigned w;
 	int a;
 
-	if (alen > MEMO_ANSWER_MAX || (a = intern(m, answer, alen)) < 0)
+	/* the slot that holds k already, if any: the new answer replaces
+	 * it (two would leave the older one found first) */
+	for (; found != 0; found &= found - 1)
+		if (slot_holds(&m->slots[bucket + (unsigned)__builtin_ctz(found)],
+		    k))
+			w = (unsigned)__builtin_ctz(found);
+	if (alen > MEMO_ANSWER_MAX || (a = intern(m, answer, alen)) < 0) {
+		if (w < MEMO_WAYS)
+			m->tags[bucket + w] = 0;        /* forget the old one */
 		return;
-	/* an empty slot of the bucket, else the next victim */
-	for (w = 0; w < MEMO_WAYS; w++)
-		if (m->tags[bucket + w] == 0)
-			break;
+	}
+	/* else an empty slot of the bucket, else the next victim */
+	for (unsigned e = 0; w == MEMO_WAYS && e < MEMO_WAYS; e++)
+		if (m->tags[bucket + e] == 0)
+			w = e;
 	if (w == MEMO_WAYS)
 		w = m->victim++ % MEMO_WAYS;
 	s = &m->slots[bucket + w];

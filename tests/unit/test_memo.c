@@ -202,6 +202,53 @@ test_ways(void **state)
 	memo_free(m);
 }
 
+/* A memo of two buckets under 100000 random puts and gets of 600 keys
+ * of 2..55 bytes: a get answers what was last put for that very key or
+ * nothing, never another key's answer, and a put is found at once. */
+static void
+test_model(void **state)
+{
+	enum { KEYS = 600 };
+	struct memo *m = memo_new(8);
+	struct suite_rng rng = { 0x6d656d6fU };
+	static char keys[KEYS][MEMO_KEY_MAX + 1];
+	static int last[KEYS];          /* answer number + 1, 0: none */
+	char buf[MEMO_ANSWER_MAX + 1], want[16];
+
+	(void)state;
+	assert_non_null(m);
+	for (int i = 0; i < KEYS; i++) {
+		/* distinct: the number first, then 0..51 random letters */
+		size_t len = (size_t)snprintf(keys[i], sizeof(keys[i]), "%d:", i),
+		    more = suite_rng_below(&rng, MEMO_KEY_MAX - 4);
+
+		for (size_t j = 0; j < more; j++)
+			keys[i][len++] = (char)('a' + suite_rng_below(&rng, 3));
+		keys[i][len] = '\0';
+	}
+	for (unsigned n = 0; n < 100000; n++) {
+		int i = (int)suite_rng_below(&rng, KEYS);
+		const char *got;
+
+		if (suite_rng_below(&rng, 3) == 0) {
+			int a = (int)suite_rng_below(&rng, 40);
+
+			snprintf(want, sizeof(want), "a%d", a);
+			put_str(m, keys[i], want);
+			last[i] = a + 1;
+			assert_non_null(get_str(m, keys[i], buf));
+			assert_string_equal(buf, want);
+			continue;
+		}
+		if ((got = get_str(m, keys[i], buf)) == NULL)
+			continue;
+		assert_true(last[i] != 0);
+		snprintf(want, sizeof(want), "a%d", last[i] - 1);
+		assert_string_equal(got, want);
+	}
+	memo_free(m);
+}
+
 /* Answers longer than MEMO_ANSWER_MAX are not memoised; once the pool of
  * distinct answers is full, new answers are not either, old ones still are. */
 static void
@@ -245,6 +292,8 @@ main(void)
 	    "never share an answer");
 	suite_add(&s, test_get_put, NULL, "get, put, miss, clear");
 	suite_add(&s, test_ways, NULL, "a bucket holds four keys");
+	suite_add(&s, test_model, NULL, "100000 random puts and gets of 600 "
+	    "keys in two buckets: never another key's answer");
 	suite_add(&s, test_bounds, NULL,
 	    "bounds: answer length, the answer pool (emptied by a clear)");
 	return suite_run(&s, "memo");
