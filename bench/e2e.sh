@@ -27,7 +27,9 @@
 # has a twin without any change (calm): the requests over 2x the steady
 # p99 that the changes add are those of the run with changes minus those
 # of its calm twin (the slowest request of a few seconds of load is noise
-# even with no change at all).
+# even with no change at all), next to how much the calm runs differ
+# among themselves; and the helper logs how long each reload kept it from
+# answering, the most a reload can add to a request.
 #
 # Environment: M365_BUILD (build/rel), E2E_ROUNDS (3), E2E_SECONDS (5 per
 # measurement), E2E_CONNS (16 connections).
@@ -300,6 +302,12 @@ while [ $r -le "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 grep -c "reload failed" "$LS_DIR/ttl0/cache.log" | sed 's/^/helper reloads failed: /'
+# How long each reload kept the helper from answering: what it can add
+# to any request's latency (the helper logs it).
+RELOADS=$(sed -n 's/.*ext_m365_acl: loaded .* in \([0-9.]*\) ms$/\1/p' "$LS_DIR/ttl0/cache.log")
+RELOAD_MAX=$(printf '%s\n' $RELOADS | sort -g | tail -1)
+echo "helper reloads: $(printf '%s\n' $RELOADS | grep -c .), the longest ${RELOAD_MAX:-?} ms, median $(printf '%s\n' $RELOADS | median) ms"
+spread() { for _f in "$R/$1".*; do val slow <"$_f"; done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print hi - lo }'; }
 printf '%-16s %10s %9s %10s %9s %7s %6s %6s\n' approach "req/s" "p99 ms" "p99.9 ms" "max ms" failed slow calm
 for c in ttl0 static; do
 	printf '%-16s %10s %9s %10s %9s %7s %6s %6s\n' "$c" "$(med "upd-$c" rps)" "$(med "upd-$c" p99)" \
@@ -314,6 +322,7 @@ echo "e2e rps_noacl=$(med noacl rps) rps_ttl0=$(med ttl0 rps) rps_shipped=$(med 
     "upd_max_static=$(med upd-static max) upd_p999_static=$(med upd-static p999)" \
     "upd_slow_ttl0=$(med upd-ttl0 slow) calm_slow_ttl0=$(med calm-ttl0 slow) calm_max_ttl0=$(med calm-ttl0 max)" \
     "upd_slow_static=$(med upd-static slow) calm_slow_static=$(med calm-static slow)" \
-    "slow_ms_ttl0=$SLOW_ttl0 slow_ms_static=$SLOW_static" \
+    "slow_ms_ttl0=$SLOW_ttl0 slow_ms_static=$SLOW_static calm_spread_ttl0=$(spread calm-ttl0)" \
+    "reload_max_ttl0=${RELOAD_MAX:-0} n_reloads_ttl0=$(printf '%s\n' $RELOADS | grep -c .)" \
     "upd_failed_ttl0=$(for f in "$R"/upd-ttl0.*; do val failed <"$f"; done | awk '{ s += $1 } END { print s + 0 }')" \
     "upd_failed_static=$(for f in "$R"/upd-static.*; do val failed <"$f"; done | awk '{ s += $1 } END { print s + 0 }')"

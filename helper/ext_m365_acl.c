@@ -290,11 +290,14 @@ reload(struct helper *h)
 	char err[512];
 	struct source src = { 0 };
 	struct m365_rules *r;
+	struct timespec t0, t1;
 
 	if (h->config_broken)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = source_compile(h->data_opt, h->cfg.state_dir, &h->cfg.policy,
 	    false, &src, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	h->src = src;   /* remember the attempt: retry only when it changes */
 	if (r == NULL) {
 		log_warnx("reload failed, keeping the current rules: %s", err);
@@ -304,8 +307,11 @@ reload(struct helper *h)
 	h->rules = r;
 	if (h->memo != NULL)
 		memo_clear(h->memo);
-	log_warnx("loaded %s%s%s", source_kind_name(src.kind),
-	    src.path[0] != '\0' ? " " : "", src.path);
+	/* how long the answers waited: what a reload costs the users */
+	log_warnx("loaded %s%s%s in %.1f ms", source_kind_name(src.kind),
+	    src.path[0] != '\0' ? " " : "", src.path,
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 }
 
 static void
